@@ -1,0 +1,6 @@
+// The instruction set's public surface.
+export * from "./opcodes.ts";
+export * from "./insn.ts";
+export * from "./decode.ts";
+export * from "./encode.ts";
+export * from "./validate.ts";
