@@ -1,0 +1,19 @@
+// The subcommand registry. Each subcommand lives in its own file and is loaded only when run,
+// so `tsbpf disasm` never pays for the BTF parser or the loader.
+
+export interface Command {
+  name: string;
+  help: string;
+  /** Parse arguments, call the library, print; return the exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<unknown>;
+}
+
+// One line per subcommand; add yours here when its module exists.
+export const COMMANDS: CommandEntry[] = [
+];

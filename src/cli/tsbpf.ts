@@ -1,0 +1,47 @@
+#!/usr/bin/env bun
+// The tsbpf command line: dispatch to one module per subcommand (src/cli/<name>.ts), each
+// exporting `command: Command`. Exit codes: 0 ok, 1 the program or check failed, 2 bad usage or input.
+
+import { isTsbpfError } from "../errors.ts";
+import { COMMANDS, type Command } from "./command.ts";
+
+const USAGE = `tsbpf — a pure-TypeScript BPF toolchain
+
+usage: tsbpf <command> [options]
+
+commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
+
+Run 'tsbpf <command> --help' for a command's options.
+Exit codes: 0 ok, 1 the program or check failed, 2 bad usage or input.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(USAGE + "\n");
+    return name ? 0 : 2;
+  }
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    process.stderr.write(`tsbpf: unknown command '${name}'\n\n${USAGE}\n`);
+    return 2;
+  }
+  const mod = (await entry.load()) as { command: Command };
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(mod.command.help + "\n");
+    return 0;
+  }
+  return mod.command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (isTsbpfError(e)) {
+      process.stderr.write(`tsbpf: ${e.describe()}\n`);
+      process.exit(e.code === "SYS" || e.code === "VERIFIER" ? 1 : 2);
+    }
+    process.stderr.write(`tsbpf: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exit(70);
+  },
+);
