@@ -1,12 +1,12 @@
 import { defineConfig } from "vitest/config";
+import SummaryReporter from "./test/support/summary-reporter.ts";
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    // Kernel tests share global kernel state (bpffs, netns); files run in parallel, tests within a file serially.
-    fileParallelism: true,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     pool: "forks",
+    reporters: ["default", new SummaryReporter()],
   },
 });
