@@ -1,0 +1,6 @@
+// The public surface of btf/: the model, parsing, encoding, dumping and .BTF.ext.
+
+export * from "./types.ts";
+export { Btf, VOID, type BtfInit, type BtfLayout, type RawTypes } from "./btf.ts";
+export { StringTable } from "./strings.ts";
+export { parseBtf, parseHeader, type ParseOptions } from "./parse.ts";
