@@ -16,4 +16,5 @@ export interface CommandEntry {
 
 // One line per subcommand; add yours here when its module exists.
 export const COMMANDS: CommandEntry[] = [
+  { name: "btf", summary: "dump BTF (raw like bpftool, JSON)", load: () => import("./btf.ts") },
 ];
