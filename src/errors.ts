@@ -34,7 +34,8 @@ export type ErrorCode =
   | "IO"
   | "USAGE"
   | "SYS"
-  | "VERIFIER";
+  | "VERIFIER"
+  | "LOAD_BAD_INPUT" | "LOAD_CLOSED";
 
 export class TsbpfError extends Error {
   readonly code: ErrorCode;
