@@ -1,0 +1,187 @@
+// BPF assembly text → statements (instructions, labels, directives), each with its line:column.
+// Reads llvm-mc/llvm-objdump syntax and kernel verifier-log/bpftool syntax, including their line
+// decorations ("12: (bf) r6 = r1", objdump's "7:  55 00 03 00 …  if r0 != 0x0 goto +0x3 <f+0x58>").
+
+import { TsbpfError } from "../src/errors.ts";
+import type { Insn } from "./insn.ts";
+import { Lexer, type LexedLine, type Token } from "./lexer.ts";
+import { Cursor } from "./parse-cursor.ts";
+import { parseInsn } from "./parse-insn.ts";
+
+export interface Pos {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface DirectiveArg {
+  /** The argument's source text, trimmed (string literals keep their quotes). */
+  text: string;
+  tokens: Token[];
+  column: number;
+}
+
+export type Stmt =
+  | { kind: "insn"; insn: Insn; at: Pos }
+  | { kind: "label"; name: string; at: Pos }
+  | { kind: "directive"; name: string; args: DirectiveArg[]; at: Pos };
+
+export interface ParseOptions {
+  file?: string;
+  /** Record the source line on each instruction's meta.source (default true). */
+  keepSource?: boolean;
+}
+
+const HEX_BYTE = /^[0-9a-fA-F]{2}$/;
+
+/** Parse a whole text. Throws TsbpfError(ASM_SYNTAX) at the first malformed line. */
+export function parse(text: string, opts: ParseOptions = {}): Stmt[] {
+  const file = opts.file ?? "<input>";
+  const keep = opts.keepSource ?? true;
+  const lx = new Lexer(text);
+  const out: Stmt[] = [];
+  for (let line = lx.next(); line !== undefined; line = lx.next()) parseLine(line, file, keep, out);
+  return out;
+}
+
+/** Parse one instruction written on its own (no labels or directives). */
+export function parseInsnText(text: string, file = "<input>"): Insn {
+  const stmts = parse(text, { file, keepSource: false });
+  const insns = stmts.filter((s) => s.kind === "insn");
+  if (insns.length !== 1 || stmts.length !== 1) {
+    throw new TsbpfError("ASM_SYNTAX", `expected exactly one instruction, found ${stmts.length} statements`, { file, line: 1, column: 1 });
+  }
+  return (insns[0] as { insn: Insn }).insn;
+}
+
+function parseLine(line: LexedLine, file: string, keep: boolean, out: Stmt[]): void {
+  const toks = line.tokens;
+  if (line.bad) {
+    throw new TsbpfError("ASM_SYNTAX", `unexpected character '${line.bad.ch}'`, { file, line: line.line, column: line.bad.col },
+      line.bad.ch === '"' ? "unterminated string literal" : undefined);
+  }
+  if (toks.length === 0) return;
+  const c = new Cursor(line, file);
+  const at = (t: Token): Pos => ({ file, line: line.line, column: t.col });
+
+  // Line decorations from the tools that print BPF.
+  if (skipToolHeader(c, out, at)) return;
+  if (c.peek()?.kind === "num" && c.at(":", 1)) {
+    c.i += 2;
+    if (c.peek()?.text.startsWith("R_BPF_")) {
+      attachRelocation(c, out);
+      return;
+    }
+    skipRawBytes(c);
+  }
+  while (!c.done()) {
+    const t = c.peek()!;
+    // label:   (also ".LBB0_2:")
+    if (t.kind === "id" && c.at(":", 1) && !isRegName(t.text)) {
+      out.push({ kind: "label", name: t.text, at: at(t) });
+      c.i += 2;
+      continue;
+    }
+    if (t.kind === "id" && t.text.startsWith(".") && t.text.length > 1) {
+      c.i++;
+      out.push({ kind: "directive", name: t.text, args: directiveArgs(c, line), at: at(t) });
+      return;
+    }
+    break;
+  }
+  if (c.done()) return;
+  const first = c.peek()!;
+  let prefix: number | undefined;
+  // Kernel: "(bf) r6 = r1" — the opcode byte in parentheses.
+  if (c.at("(") && c.at(")", 2) && HEX_BYTE.test(c.peek(1)!.text)) {
+    prefix = parseInt(c.peek(1)!.text, 16);
+    c.i += 3;
+  }
+  const insn = parseInsn(c, prefix);
+  if (keep) {
+    const meta = insn.meta ?? (insn.meta = {});
+    meta.source = { file, line: line.line, column: first.col, text: line.text };
+  }
+  out.push({ kind: "insn", insn, at: at(first) });
+}
+
+/**
+ * objdump -r prints "0000000000000020:  R_BPF_64_64  m" under the instruction it patches; turn it
+ * back into the symbolic reference it came from so that "objdump -dr" output reassembles.
+ */
+function attachRelocation(c: Cursor, out: Stmt[]): void {
+  const kindTok = c.take();
+  const sym = c.ident("the relocation's symbol");
+  c.expectEnd();
+  const prev = out[out.length - 1];
+  if (!prev || prev.kind !== "insn") c.fail("a relocation line must follow the instruction it applies to", kindTok);
+  const meta = prev.insn.meta ?? (prev.insn.meta = {});
+  if (kindTok.text === "R_BPF_64_64") meta.ref = { kind: "map", name: sym.text };
+  else if (kindTok.text === "R_BPF_64_32") meta.ref = { kind: "func", name: sym.text };
+  else c.fail(`unsupported relocation type ${kindTok.text}`, kindTok, "BPF code uses R_BPF_64_64 (ld_imm64) and R_BPF_64_32 (calls)");
+}
+
+function isRegName(s: string): boolean {
+  return /^[rw](10|[0-9])$/.test(s);
+}
+
+/** objdump prints each instruction's bytes after its index: 8 (or 16) two-digit hex groups. */
+function skipRawBytes(c: Cursor): void {
+  let n = 0;
+  while (n < 16 && HEX_BYTE.test(c.peek(n)?.text ?? "") && c.peek(n)!.kind !== "str") n++;
+  if (n === 8 || n === 16) c.i += n;
+}
+
+/**
+ * Lines the disassemblers print around the code: objdump's "0000000000000000 <prog>:" (a label),
+ * "Disassembly of section xdp:" (a section), "f.o:\tfile format elf64-bpf"; bpftool's function
+ * headers "int prog(struct xdp_md * ctx):" (a label). Returns true if the line was one of them.
+ */
+function skipToolHeader(c: Cursor, out: Stmt[], at: (t: Token) => Pos): boolean {
+  const toks = c.toks;
+  const n = toks.length;
+  const last = toks[n - 1];
+  if (last.text !== ":" || last.kind !== "punct") {
+    return /\sfile format elf64-bpf\s*$/.test(c.line.text);
+  }
+  if (n === 5 && toks[0].kind === "num" && toks[1].text === "<" && toks[3].text === ">") {
+    out.push({ kind: "label", name: toks[2].text, at: at(toks[2]) });
+    return true;
+  }
+  if (n >= 5 && toks[0].text === "Disassembly" && toks[1].text === "of" && toks[2].text === "section") {
+    const text = c.line.text;
+    const name = text.slice(toks[3].col - 1, last.col - 1).trim();
+    out.push({ kind: "directive", name: ".section", args: [{ text: name, tokens: toks.slice(3, n - 1), column: toks[3].col }], at: at(toks[0]) });
+    return true;
+  }
+  if (n >= 4 && toks[n - 2].text === ")" && toks[0].kind === "id" && !toks[0].text.startsWith(".")) {
+    const open = toks.findIndex((t) => t.text === "(");
+    if (open >= 2 && toks[open - 1].kind === "id") {
+      out.push({ kind: "label", name: toks[open - 1].text, at: at(toks[open - 1]) });
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The rest of a directive line, split at top-level commas. */
+function directiveArgs(c: Cursor, line: LexedLine): DirectiveArg[] {
+  const args: DirectiveArg[] = [];
+  let cur: Token[] = [];
+  const flush = () => {
+    if (cur.length === 0) return;
+    const from = cur[0].col - 1;
+    const to = cur[cur.length - 1].end - 1;
+    args.push({ text: line.text.slice(from, to).trim(), tokens: cur, column: cur[0].col });
+    cur = [];
+  };
+  for (; !c.done(); c.i++) {
+    const t = c.peek()!;
+    if (t.kind === "punct" && t.text === ",") {
+      if (cur.length === 0) c.fail("expected an argument before ','", t);
+      flush();
+    } else cur.push(t);
+  }
+  flush();
+  return args;
+}
