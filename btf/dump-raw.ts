@@ -1,6 +1,7 @@
 // The raw listing of a Btf, one type per entry, in the text `bpftool btf dump ... format raw`
 // prints and in the JSON `bpftool -j btf dump` prints (same field names and order). For split BTF
-// only the split part is listed, as bpftool does.
+// only the split part is listed, as bpftool does. One deliberate difference: bpftool 7.1 sign-extends
+// unsigned ENUM values >= 2^31 in JSON (a cast bug); we print the u32, as its text listing does.
 
 import type { Btf } from "./btf.ts";
 import type { BtfType, BtfKind } from "./types.ts";
