@@ -26,6 +26,8 @@ export class VerifierError extends TsbpfError {
   readonly errnoName: string;
   readonly log: string;
   readonly summary: string;
+  /** Every line of the reason (some rejections take two or three lines). */
+  readonly errorLines: string[];
   /** How many log-buffer sizes were tried (> 1 when the log had to be reloaded bigger). */
   readonly attempts: number;
 
@@ -43,6 +45,7 @@ export class VerifierError extends TsbpfError {
     this.errnoName = errnoName(errno);
     this.log = log;
     this.summary = summary;
+    this.errorLines = errorLines(log);
     this.attempts = attempts;
   }
 }
@@ -52,18 +55,31 @@ const MIN_LOG_SIZE = 128;
 
 // Lines the kernel appends after the verdict: statistics, not the reason.
 const STATS_LINE = /^(processed \d+ insns|verification time|stack depth|max_states_per_insn|mark_read)/;
+const INSN_LINE = /^\d+: \([0-9a-f]{2}\)/;
 
-/** The line that says why: the last log line that is not a statistics line. */
-export function logSummary(log: string): string {
+/**
+ * The lines that say why: those after the last instruction the log shows being checked, minus
+ * the statistics the kernel appends. Falls back to the last non-statistics line.
+ */
+export function errorLines(log: string): string[] {
   const lines = log.split("\n").map((l) => l.trimEnd()).filter((l) => l.length > 0);
-  for (let i = lines.length - 1; i >= 0; i--) if (!STATS_LINE.test(lines[i])) return lines[i];
-  return lines.at(-1) ?? "(empty log)";
+  let lastInsn = -1;
+  for (let i = 0; i < lines.length; i++) if (INSN_LINE.test(lines[i])) lastInsn = i;
+  const after = lines.slice(lastInsn + 1).filter((l) => !STATS_LINE.test(l));
+  if (after.length > 0) return after;
+  const rest = lines.filter((l) => !STATS_LINE.test(l));
+  return rest.length ? [rest[rest.length - 1]] : [];
+}
+
+/** The first line that says why (what bpftool users read first). */
+export function logSummary(log: string): string {
+  return errorLines(log)[0] ?? "(empty log)";
 }
 
 /** The index of the last instruction the log shows being checked ("12: (85) call …"). */
 export function failingInsn(log: string): number | undefined {
-  const m = [...log.matchAll(/^(\d+): \([0-9a-f]{2}\)/gm)];
-  return m.length ? Number(m[m.length - 1][1]) : undefined;
+  const m = [...log.matchAll(new RegExp(INSN_LINE.source, "gm"))];
+  return m.length ? Number(/^\d+/.exec(m[m.length - 1][0])![0]) : undefined;
 }
 
 function decodeLog(buf: Uint8Array): string {
