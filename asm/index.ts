@@ -4,3 +4,5 @@ export * from "./insn.ts";
 export * from "./decode.ts";
 export * from "./encode.ts";
 export * from "./validate.ts";
+export { parse, parseInsnText, type Stmt, type Pos, type DirectiveArg, type ParseOptions } from "./parse.ts";
+export * as builder from "./builder.ts";
