@@ -5,7 +5,7 @@
 import { TsbpfError } from "../src/errors.ts";
 import type { Btf } from "./btf.ts";
 import type { StringTable } from "./strings.ts";
-import { BTF_HEADER_LEN, BTF_MAGIC, BTF_MAX_VLEN, KIND_NUMBER, LINKAGES, type BtfType } from "./types.ts";
+import { BTF_HEADER_LEN, BTF_MAGIC, BTF_MAX_VLEN, KIND_NUMBER, LINKAGES, type BtfType, type Endian } from "./types.ts";
 
 /** Words needed for a type's record. */
 function recordWords(t: BtfType): number {
@@ -166,8 +166,13 @@ function writeRecord(w: Uint32Array, p: number, t: BtfType, strings: StringTable
   }
 }
 
+export interface EncodeOptions {
+  /** Byte order of the output; the Btf's own (as parsed) by default. */
+  endian?: Endian;
+}
+
 /** Encode to raw BTF. For split BTF only the split part (its types and strings) is written. */
-export function encodeBtf(btf: Btf): Uint8Array {
+export function encodeBtf(btf: Btf, opts: EncodeOptions = {}): Uint8Array {
   let nwords = 0;
   for (const t of btf.types()) nwords += recordWords(t);
   const w = new Uint32Array(nwords);
@@ -178,7 +183,7 @@ export function encodeBtf(btf: Btf): Uint8Array {
   const typeLen = nwords * 4;
   const out = new Uint8Array(hdrLen + typeLen + strings.length);
   const dv = new DataView(out.buffer);
-  const le = btf.endian === "little";
+  const le = (opts.endian ?? btf.endian) === "little";
   const typeOff = btf.layout.stringsFirst ? strings.length : 0;
   const strOff = btf.layout.stringsFirst ? 0 : typeLen;
   dv.setUint16(0, BTF_MAGIC, le);

@@ -4,6 +4,6 @@ export * from "./types.ts";
 export { Btf, VOID, type BtfInit, type BtfLayout, type RawTypes } from "./btf.ts";
 export { StringTable } from "./strings.ts";
 export { parseBtf, parseHeader, type ParseOptions } from "./parse.ts";
-export { encodeBtf } from "./encode.ts";
+export { encodeBtf, type EncodeOptions } from "./encode.ts";
 export { dumpRaw, dumpJson, formatRawType, formatJsonType } from "./dump-raw.ts";
 export { findBtf, loadBtfFile, elfSections, type BtfBlobs } from "./file.ts";

@@ -131,3 +131,28 @@ describe.skipIf(!ready)("btf dump vs bpftool", () => {
     expect(missing.stderr).toContain("/nonexistent.o");
   });
 });
+
+describe.skipIf(!(haveTool("bpftool") && haveKernelBtf()))("btf dump vs bpftool on generated BTF", () => {
+  it("random models (both byte orders) list as bpftool lists them", async () => {
+    const fc = (await import("fast-check")).default;
+    const { btfModel } = await import("./arbitrary.ts");
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-gen-"));
+    const models = fc.sample(btfModel, { numRuns: 40, seed: 20261125 });
+    models.forEach((m, i) => {
+      const file = join(dir, `m${i}.btf`);
+      writeFileSync(file, encodeBtf(m));
+      const theirs = run("bpftool", ["btf", "dump", "file", file, "format", "raw"]);
+      expectSameLines([...dumpRaw(loadBtfFile(file))].join(""), theirs);
+    });
+  });
+
+  it("big-endian vmlinux lists as bpftool lists it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-be-"));
+    const file = join(dir, "vmlinux.be.btf");
+    writeFileSync(file, encodeBtf(loadBtfFile(VMLINUX), { endian: "big" }));
+    const theirs = run("bpftool", ["btf", "dump", "file", file, "format", "raw"]);
+    const btf = loadBtfFile(file);
+    expect(btf.endian).toBe("big");
+    expectSameLines([...dumpRaw(btf)].join(""), theirs);
+  });
+});
