@@ -331,6 +331,7 @@ function parseAssign(c: Cursor, prefix: number | undefined): Insn {
     const op = sw[1] === "bswap" ? CLASS.ALU64 | ALU_OP.end : CLASS.ALU | ALU_OP.end | (sw[1] === "be" ? SRC.X : SRC.K);
     return mk(op, dst.n, 0, 0, bits);
   }
+  if (t.text === "addr_space_cast" && c.at("(", 1)) return parseAddrSpaceCast(c, dst);
   const af = ATOMIC_FN.exec(t.text);
   if (af) return parseAtomicFn(c, dst, af);
   if (t.text === "map" && c.at("[", 1)) return parseMapRef(c, dst);
@@ -433,4 +434,19 @@ function parseMapRef(c: Cursor, dst: Reg): Insn {
   const src = value === undefined ? (idx ? PSEUDO.MAP_IDX : PSEUDO.MAP_FD) : idx ? PSEUDO.MAP_IDX_VALUE : PSEUDO.MAP_VALUE;
   const imm64 = (BigInt((value ?? 0) >>> 0) << 32n) | BigInt(n >>> 0);
   return lddw(c, dst, src, imm64, start);
+}
+
+/** rD = addr_space_cast(rS, DST_AS, SRC_AS): a 64-bit mov with off 1 and imm = DST_AS << 16 | SRC_AS. */
+function parseAddrSpaceCast(c: Cursor, dst: Reg): Insn {
+  c.i++;
+  c.expect("(");
+  const src = c.reg();
+  if (!dst.wide || !src.wide) c.fail("addr_space_cast works on 64-bit registers", !dst.wide ? dst.tok : src.tok);
+  c.expect(",");
+  const a = c.int("the destination address space");
+  c.expect(",");
+  const b = c.int("the source address space");
+  c.expect(")");
+  for (const x of [a, b]) if (x.v < 0n || x.v > 0xffffn) c.fail(`address space ${x.v} out of range 0..65535`, x.tok);
+  return mk(CLASS.ALU64 | ALU_OP.mov | SRC.X, dst.n, src.n, 1, Number((a.v << 16n) | b.v) | 0);
 }
