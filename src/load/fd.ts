@@ -29,13 +29,13 @@ export abstract class FdOwner implements Disposable {
     const fd = this.#fd;
     if (fd < 0) return;
     this.#fd = -1;
-    this.onClose();
     const r = door().close(fd);
+    this.afterClose();
     if (r < 0) throw new SysError("close", -r, `${this.describe()} fd ${fd}`);
   }
 
-  /** Release what else the object holds (a link's perf event fd, an mmap) before its fd closes. */
-  protected onClose(): void {}
+  /** Release what else the object holds (a link's perf event fd, an mmap) once its fd is closed. */
+  protected afterClose(): void {}
 
   [Symbol.dispose](): void {
     this.close();

@@ -1,0 +1,11 @@
+// The loader's public surface: kernel objects as disposable handles.
+export { BpfMap, mapTypeNumber, type MapAttrs } from "./map.ts";
+export { Program, progTypeNumber, attachTypeNumber, type ProgramAttrs, type RunOptions, type RunResult } from "./program.ts";
+export { BtfHandle } from "./btf.ts";
+export { Link, type ProgramLike } from "./link.ts";
+export { FdOwner } from "./fd.ts";
+export { possibleCpus, numPossibleCpus, parseCpuList } from "./cpus.ts";
+export { toBytes, readUint, type BytesLike } from "./bytes.ts";
+export { VerifierError } from "../sys/progload.ts";
+export { SysError, errnoName } from "../sys/errno.ts";
+export * from "../sys/constants.ts";

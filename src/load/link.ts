@@ -1,0 +1,128 @@
+// Attachments as links: a kernel bpf_link fd (raw_tracepoint_open, LINK_CREATE) plus, for perf
+// based attachments (tracepoints, uprobes, perf events), the perf event fd the link holds on to.
+// Closing the link detaches the program; a pinned link stays attached until its pin is removed.
+
+import { unlinkSync } from "node:fs";
+import { getFdById, linkCreate, linkDetach, linkUpdate, objGet, objPin, rawTracepointOpen, type LinkTarget } from "../sys/bpf.ts";
+import { ATTACH_TYPE, type AttachTypeName } from "../sys/constants.ts";
+import { linkInfo, type LinkInfo } from "../sys/info.ts";
+import { openCpuClock, openTracepoint, openUprobe, perfEnable } from "../sys/perf.ts";
+import { FdOwner, closeQuietly } from "./fd.ts";
+import { attachTypeNumber } from "./program.ts";
+
+/** Anything with a program fd (a Program, or a bare fd wrapper). */
+export interface ProgramLike {
+  readonly fd: number;
+}
+
+export class Link extends FdOwner {
+  readonly id: number;
+  /** What it attaches ("raw_tp sys_enter", "tracepoint syscalls:sys_enter_getpid"…). */
+  readonly what: string;
+  #perfFd: number;
+
+  private constructor(fd: number, what: string, perfFd = -1) {
+    let id = 0;
+    try {
+      id = linkInfo(fd).id;
+    } catch (e) {
+      closeQuietly(fd);
+      closeQuietly(perfFd);
+      throw e;
+    }
+    super(fd);
+    this.id = id;
+    this.what = what;
+    this.#perfFd = perfFd;
+  }
+
+  protected describe(): string {
+    return `link ${this.what}`;
+  }
+
+  protected override afterClose(): void {
+    const p = this.#perfFd;
+    this.#perfFd = -1;
+    closeQuietly(p);
+  }
+
+  /** Take ownership of a link fd. */
+  static fromFd(fd: number, what = `fd ${fd}`): Link {
+    return new Link(fd, what);
+  }
+
+  static fromPin(path: string): Link {
+    return new Link(objGet(path), `pinned ${path}`);
+  }
+
+  static fromId(id: number): Link {
+    return new Link(getFdById("link", id), `id ${id}`);
+  }
+
+  /** raw_tp programs: attach to the raw tracepoint `name` (e.g. "sys_enter"). */
+  static rawTracepoint(prog: ProgramLike, name: string): Link {
+    return new Link(rawTracepointOpen(name, prog.fd), `raw_tp ${name}`);
+  }
+
+  /** tp_btf / fentry-style programs: the target is the attach_btf_id given at load. */
+  static tracing(prog: ProgramLike): Link {
+    return new Link(rawTracepointOpen(null, prog.fd), "tracing");
+  }
+
+  /** LINK_CREATE on any target fd/ifindex with an attach type (XDP, tcx, cgroup, netns, iter…). */
+  static create(prog: ProgramLike, targetFd: number, attachType: AttachTypeName | number, opts: { flags?: number; target?: LinkTarget } = {}): Link {
+    const t = attachTypeNumber(attachType);
+    return new Link(linkCreate({ progFd: prog.fd, targetFd, attachType: t, flags: opts.flags, target: opts.target }), `attach type ${attachType} on ${targetFd}`);
+  }
+
+  /** Attach to an open perf event; the link takes ownership of `perfFd` (closed with the link). */
+  static perfEvent(prog: ProgramLike, perfFd: number, what = `perf event fd ${perfFd}`, cookie = 0n): Link {
+    let fd: number;
+    try {
+      fd = linkCreate({ progFd: prog.fd, targetFd: perfFd, attachType: ATTACH_TYPE.PERF_EVENT, target: { kind: "perf_event", cookie } });
+      perfEnable(perfFd);
+    } catch (e) {
+      closeQuietly(perfFd);
+      throw e;
+    }
+    return new Link(fd, what, perfFd);
+  }
+
+  /** tracepoint programs: category:name from tracefs (e.g. "syscalls", "sys_enter_openat"). */
+  static tracepoint(prog: ProgramLike, category: string, name: string): Link {
+    return Link.perfEvent(prog, openTracepoint(category, name), `tracepoint ${category}:${name}`);
+  }
+
+  /** uprobe/uretprobe programs at a file offset of an ELF binary. */
+  static uprobe(prog: ProgramLike, binary: string, offset: bigint, opts: { retprobe?: boolean; pid?: number } = {}): Link {
+    return Link.perfEvent(prog, openUprobe(binary, offset, opts), `${opts.retprobe ? "uretprobe" : "uprobe"} ${binary}+0x${offset.toString(16)}`);
+  }
+
+  /** perf_event programs sampling cpu-clock on one CPU at `freq` Hz. */
+  static cpuClock(prog: ProgramLike, cpu: number, freq: number): Link {
+    return Link.perfEvent(prog, openCpuClock(cpu, freq), `cpu-clock cpu ${cpu} @${freq}Hz`);
+  }
+
+  info(): LinkInfo {
+    return linkInfo(this.fd);
+  }
+
+  pin(path: string): void {
+    objPin(this.fd, path);
+  }
+
+  /** Remove a pin (the link stays attached while any fd or pin holds it). */
+  static unpin(path: string): void {
+    unlinkSync(path);
+  }
+
+  /** Detach the program now; the fd stays open (a defunct link) until close(). */
+  detach(): void {
+    linkDetach(this.fd);
+  }
+
+  /** Replace the link's program. */
+  update(prog: ProgramLike): void {
+    linkUpdate(this.fd, prog.fd);
+  }
+}
