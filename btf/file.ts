@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { TsbpfError } from "../src/errors.ts";
 import type { Btf } from "./btf.ts";
 import { parseBtf } from "./parse.ts";
+import { parseBtfExt, type BtfExt } from "./ext.ts";
 
 export interface BtfBlobs {
   /** The raw BTF bytes and their offset in the file. */
@@ -89,4 +90,18 @@ export function elfSections(bytes: Uint8Array, file?: string): Map<string, { byt
     if (!out.has(name)) out.set(name, { bytes: bytes.subarray(s.offset, s.offset + s.size), offset: s.offset });
   }
   return out;
+}
+
+/** Read an ELF object (or raw BTF) and parse its .BTF and, when present, .BTF.ext. */
+export function loadBtfWithExt(path: string, base?: Btf): { btf: Btf; ext: BtfExt | undefined } {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new TsbpfError("IO", `cannot read ${path}: ${(e as Error).message}`, { file: path });
+  }
+  const found = findBtf(bytes, path);
+  const btf = parseBtf(found.btf.bytes, { base, fileOffset: found.btf.offset, file: path });
+  const ext = found.ext ? parseBtfExt(found.ext.bytes, btf, { fileOffset: found.ext.offset, file: path }) : undefined;
+  return { btf, ext };
 }
