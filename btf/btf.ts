@@ -207,6 +207,14 @@ export class Btf {
     return m;
   }
 
+  /**
+   * The raw words behind this BTF's own types while no record has been replaced (parsed BTF that
+   * was not materialized), for consumers that stream every record, like the raw dump.
+   */
+  rawTypes(): RawTypes | undefined {
+    return this.raw;
+  }
+
   /** File offset of a type's record (parsed BTF only), for error messages. */
   recordOffset(id: number): number | undefined {
     const raw = this.raw;

@@ -7,14 +7,14 @@ import type { Btf } from "./btf.ts";
 import type { BtfType, BtfKind } from "./types.ts";
 
 /** bpftool's upper-case kind names. */
-const KIND_LABEL: Record<BtfKind, string> = {
+export const KIND_LABEL: Record<BtfKind, string> = {
   void: "UNKNOWN", int: "INT", ptr: "PTR", array: "ARRAY", struct: "STRUCT", union: "UNION", enum: "ENUM",
   fwd: "FWD", typedef: "TYPEDEF", volatile: "VOLATILE", const: "CONST", restrict: "RESTRICT", func: "FUNC",
   func_proto: "FUNC_PROTO", var: "VAR", datasec: "DATASEC", float: "FLOAT", decl_tag: "DECL_TAG",
   type_tag: "TYPE_TAG", enum64: "ENUM64",
 };
 
-function intEncoding(e: number): string {
+export function intEncoding(e: number): string {
   switch (e) {
     case 0:
       return "(none)";

@@ -38,6 +38,11 @@ export class StringTable {
     return this.buf.subarray(0, this.used);
   }
 
+  /** The backing array (may extend past `bytes`); with `start`, for readers that copy raw names. */
+  get storage(): Uint8Array {
+    return this.buf;
+  }
+
   /** True if `off` is a valid offset (inside this table or its base). */
   has(off: number): boolean {
     return off >= 0 && off < this.length;

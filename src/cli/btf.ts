@@ -5,7 +5,8 @@ import { TsbpfError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { loadBtfFile } from "../../btf/file.ts";
-import { dumpJson, dumpRaw } from "../../btf/dump-raw.ts";
+import { dumpJson } from "../../btf/dump-raw.ts";
+import { dumpRawBytes } from "../../btf/dump-raw-bytes.ts";
 import type { Btf } from "../../btf/btf.ts";
 
 const HELP = `usage: tsbpf btf dump FILE [--format raw|c] [--json] [--base FILE]
@@ -18,16 +19,16 @@ List the BTF types in FILE: raw BTF (e.g. /sys/kernel/btf/vmlinux) or an ELF obj
 
 type Format = "raw" | "c";
 
-/** Each output format: a function from the parsed BTF to output chunks. */
-const FORMATS: Record<Format, (btf: Btf, json: boolean) => Iterable<string>> = {
-  raw: (btf, json) => (json ? dumpJson(btf) : dumpRaw(btf)),
+/** Each output format: a function from the parsed BTF to the bytes or text to print. */
+const FORMATS: Record<Format, (btf: Btf, json: boolean) => Uint8Array | string> = {
+  raw: (btf, json) => (json ? [...dumpJson(btf)].join("") : dumpRawBytes(btf)),
   // The C dump (btf/cdump.ts) plugs in here; until it lands the format is refused as unavailable.
   c: () => {
     throw new TsbpfError("USAGE", "btf dump: --format c is not available yet in this build", {}, "use --format raw or --json");
   },
 };
 
-function write(s: string): Promise<void> {
+function write(s: Uint8Array | string): Promise<void> {
   return new Promise((resolve, reject) => process.stdout.write(s, (e) => (e ? reject(e) : resolve())));
 }
 
@@ -43,8 +44,7 @@ async function dump(argv: string[]): Promise<number> {
   const basePath = a.values.get("--base");
   const base = basePath !== undefined ? loadBtfFile(basePath) : undefined;
   const btf = loadBtfFile(a.positionals[0], base);
-  const chunks = [...FORMATS[format](btf, json)];
-  await write(chunks.join(""));
+  await write(FORMATS[format](btf, json));
   return 0;
 }
 

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { haveKernelBtf, haveTool, ROOT, run } from "../support/env.ts";
-import { Btf, dumpJson, dumpRaw, encodeBtf, loadBtfFile, type BtfType } from "../../btf/index.ts";
+import { Btf, dumpJson, dumpRaw, dumpRawBytes, encodeBtf, loadBtfFile, type BtfType } from "../../btf/index.ts";
 import { buildTestObjects, fixtureObjectsWithBtf } from "./objects.ts";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -53,7 +53,9 @@ describe.skipIf(!ready)("btf dump vs bpftool", () => {
   it("raw listing of every object equals bpftool's", () => {
     for (const obj of objects) {
       const theirs = run("bpftool", ["btf", "dump", "file", obj, "format", "raw"]);
+      // Both printers: from the model objects and straight from the parsed words.
       expectSameLines([...dumpRaw(loadBtfFile(obj))].join(""), theirs);
+      expectSameLines(new TextDecoder().decode(dumpRawBytes(loadBtfFile(obj))), theirs);
     }
   });
 
@@ -143,6 +145,7 @@ describe.skipIf(!(haveTool("bpftool") && haveKernelBtf()))("btf dump vs bpftool 
       writeFileSync(file, encodeBtf(m));
       const theirs = run("bpftool", ["btf", "dump", "file", file, "format", "raw"]);
       expectSameLines([...dumpRaw(loadBtfFile(file))].join(""), theirs);
+      expectSameLines(new TextDecoder().decode(dumpRawBytes(loadBtfFile(file))), theirs);
     });
   });
 
@@ -153,6 +156,7 @@ describe.skipIf(!(haveTool("bpftool") && haveKernelBtf()))("btf dump vs bpftool 
     const theirs = run("bpftool", ["btf", "dump", "file", file, "format", "raw"]);
     const btf = loadBtfFile(file);
     expect(btf.endian).toBe("big");
+    expectSameLines(new TextDecoder().decode(dumpRawBytes(btf)), theirs);
     expectSameLines([...dumpRaw(btf)].join(""), theirs);
   });
 });

@@ -2,27 +2,44 @@
 // the run (vmlinux.h generated there by bpftool), plus every fixture object that carries .BTF.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, run } from "../support/env.ts";
 
 let built: string[] | undefined;
 
-/** Compile test/btf/c/*.bpf.c (once per test file) and return the object paths. */
+/**
+ * Compile test/btf/c/*.bpf.c and return the object paths. The test files of one run share the
+ * build through a directory keyed by the sources and the kernel's BTF; it is filled under a
+ * temporary name and renamed into place, so parallel test processes never see half of it.
+ */
 export function buildTestObjects(): string[] {
   if (built) return built;
-  const dir = mkdtempSync(join(tmpdir(), "tsbpf-btf-"));
-  writeFileSync(join(dir, "vmlinux.h"), run("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c"]));
   const srcDir = join(ROOT, "test/btf/c");
-  const out: string[] = [];
-  for (const f of readdirSync(srcDir).filter((f) => f.endsWith(".bpf.c")).sort()) {
-    const obj = join(dir, f.replace(/\.bpf\.c$/, ".o"));
-    run("clang-19", ["-g", "-O2", "-target", "bpf", "-mcpu=v3", "-I/usr/include/x86_64-linux-gnu", `-I${dir}`, "-c", join(srcDir, f), "-o", obj]);
-    out.push(obj);
+  const sources = readdirSync(srcDir).filter((f) => f.endsWith(".bpf.c")).sort();
+  const h = createHash("sha256");
+  h.update(readFileSync("/sys/kernel/btf/vmlinux"));
+  for (const f of sources) h.update(f).update(readFileSync(join(srcDir, f)));
+  const dir = join(tmpdir(), `tsbpf-btf-${h.digest("hex").slice(0, 16)}`);
+  const objs = sources.map((f) => join(dir, f.replace(/\.bpf\.c$/, ".o")));
+  if (!existsSync(dir)) {
+    const work = mkdtempSync(join(tmpdir(), "tsbpf-btf-build-"));
+    writeFileSync(join(work, "vmlinux.h"), run("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c"]));
+    for (const f of sources) {
+      const obj = join(work, f.replace(/\.bpf\.c$/, ".o"));
+      run("clang-19", ["-g", "-O2", "-target", "bpf", "-mcpu=v3", "-I/usr/include/x86_64-linux-gnu", `-I${work}`, "-c", join(srcDir, f), "-o", obj]);
+    }
+    try {
+      renameSync(work, dir);
+    } catch {
+      // Another test process finished first; its build is identical.
+      rmSync(work, { recursive: true, force: true });
+    }
   }
-  built = out;
-  return out;
+  built = objs;
+  return objs;
 }
 
 /** Fixture objects (fixtures/obj) that have a .BTF section. */
