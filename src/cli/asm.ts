@@ -1,0 +1,51 @@
+// `tsbpf asm FILE -o OUT [--raw] [--section S]`: assemble BPF assembly text (llvm-mc or kernel-log
+// syntax) into a relocatable ELF object, or raw instruction bytes when OUT ends in .bin or --raw.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { TsbpfError } from "../errors.ts";
+import { assemble, elfObject, rawCode } from "../../asm/assemble.ts";
+import { parseArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+
+const HELP = `usage: tsbpf asm FILE -o OUT [--raw] [--section NAME]
+
+Assemble FILE (BPF assembly: llvm-mc/llvm-objdump syntax or the kernel's verifier-log syntax,
+'-' for stdin) into OUT:
+  OUT.o (or any name)   a relocatable ELF object (EM_BPF) with symbols, relocations, maps and
+                        their BTF, loadable by libbpf/bpftool
+  OUT.bin or --raw      the raw 8-byte instructions of the code section (no relocations allowed)
+  --section NAME        with raw output, which code section to write
+Directives (.section, .globl, .type, .size, .byte…, .map, .license): see asm/assemble.ts.`;
+
+function io(what: string, path: string, e: unknown): TsbpfError {
+  return new TsbpfError("IO", `cannot ${what} ${path}: ${e instanceof Error ? e.message : String(e)}`, { file: path });
+}
+
+export const command: Command = {
+  name: "asm",
+  help: HELP,
+  async run(argv) {
+    const a = parseArgs(argv, { values: ["-o", "--section"], booleans: ["--raw"], aliases: { "--output": "-o" } }, "asm");
+    if (a.positionals.length !== 1) throw new TsbpfError("USAGE", "asm: expected exactly one input FILE", {}, "see 'tsbpf asm --help'");
+    const out = a.values.get("-o");
+    if (out === undefined) throw new TsbpfError("USAGE", "asm: -o OUT is required", {}, "see 'tsbpf asm --help'");
+    const input = a.positionals[0];
+    let text: string;
+    try {
+      text = readFileSync(input === "-" ? 0 : input, "utf8");
+    } catch (e) {
+      throw io("read", input, e);
+    }
+    const result = assemble(text, input === "-" ? "<stdin>" : input);
+    const raw = a.flags.has("--raw") || out.endsWith(".bin");
+    const section = a.values.get("--section");
+    if (section !== undefined && !raw) throw new TsbpfError("USAGE", "asm: --section goes with raw output (.bin or --raw)");
+    const bytes = raw ? rawCode(result, section) : elfObject(result);
+    try {
+      writeFileSync(out, bytes);
+    } catch (e) {
+      throw io("write", out, e);
+    }
+    return 0;
+  },
+};
