@@ -3,6 +3,7 @@
 // data dumps under object symbols, and `<sym+0x..>` after branches. `listCode` gives the same code
 // as structured entries (for --json and the kernel syntax).
 
+import { parseElf, SHF, SHT, STT, type ElfFile } from "../src/elf/index.ts";
 import { decodeAt, INSN_SIZE } from "./decode.ts";
 import type { Insn } from "./insn.ts";
 import { llvmDecodeAt } from "./print-llvm.ts";
@@ -103,12 +104,17 @@ function codeLines(bytes: Uint8Array, start: number, end: number, syms: readonly
     if (d.text === undefined) line += "<unknown>";
     else {
       line += d.text;
-      if (d.branch !== undefined) line += annotation(syms, at + d.size + d.branch * d.size);
+      if (d.branch !== undefined && syms.length > 0) line += annotation(syms, at + d.size + d.branch * d.size);
     }
     out += line + "\n";
     at += d.size;
   }
   return out;
+}
+
+/** llvm-objdump-style lines for raw code with no symbols (and so no branch annotations). */
+export function llvmRawText(bytes: Uint8Array): string {
+  return codeLines(bytes, 0, bytes.length, []);
 }
 
 /** One section's "Disassembly of section" block as llvm-objdump -d prints it ("" if it prints nothing). */
@@ -168,4 +174,35 @@ export function listCode(sec: CodeSection, file?: string): ListedInsn[] {
     slot += r.slots;
   }
   return out;
+}
+
+const KIND: Record<number, SymbolKind> = { [STT.NOTYPE]: "notype", [STT.OBJECT]: "object", [STT.FUNC]: "func", 5: "common" };
+
+/** The sections llvm-objdump -d disassembles (SHF_EXECINSTR with file contents), with their symbols. */
+export function elfCodeSections(elf: ElfFile): CodeSection[] {
+  const out: CodeSection[] = [];
+  const bySection = new Map<number, CodeSymbol[]>();
+  for (const sym of elf.symbols) {
+    if (sym.index === 0 || sym.name === "" || sym.type === STT.SECTION || sym.type === STT.FILE) continue;
+    let list = bySection.get(sym.shndx);
+    if (!list) bySection.set(sym.shndx, (list = []));
+    // Offsets past 2^53 cannot be inside a section we can hold; they sort last and head nothing.
+    list.push({ name: sym.name, offset: sym.value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(sym.value), kind: KIND[sym.type] ?? "other" });
+  }
+  for (const sec of elf.sections) {
+    if (sec.index === 0 || (sec.flags & BigInt(SHF.EXECINSTR)) === 0n || sec.type === SHT.NOBITS) continue;
+    out.push({ name: sec.name, bytes: sec.data, symbols: bySection.get(sec.index) ?? [] });
+  }
+  return out;
+}
+
+/** True if these bytes start like an ELF file (anything else is taken as raw instructions). */
+export function looksLikeElf(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+}
+
+/** The code of a file: an ELF object's executable sections, or one section "raw" holding all the bytes. */
+export function codeOfFile(bytes: Uint8Array, file?: string): { elf: boolean; sections: CodeSection[] } {
+  if (!looksLikeElf(bytes)) return { elf: false, sections: [{ name: "raw", bytes, symbols: [] }] };
+  return { elf: true, sections: elfCodeSections(parseElf(bytes, file !== undefined ? { file } : {})) };
 }
