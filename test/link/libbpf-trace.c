@@ -1,0 +1,62 @@
+/* Test oracle: open and load a BPF object with the system libbpf, printing every BPF_MAP_CREATE
+ * and BPF_PROG_LOAD it issues (the attributes and the exact instructions) before passing the call
+ * on to the kernel. Built by test/link/oracle.ts; needs root. */
+#define _GNU_SOURCE
+#include <bpf/libbpf.h>
+#include <dlfcn.h>
+#include <linux/bpf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static long (*real_syscall)(long, ...);
+
+long syscall(long nr, ...) {
+  va_list ap;
+  va_start(ap, nr);
+  long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+  long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+  va_end(ap);
+  if (!real_syscall) real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+  long ret = real_syscall(nr, a, b, c, d, e, f);
+  if (nr != __NR_bpf) return ret;
+  union bpf_attr *attr = (union bpf_attr *)b;
+  if (a == BPF_MAP_CREATE) {
+    printf("map\t%ld\t%s\t%u\t%u\t%u\t%u\t%u\n", ret, attr->map_name, attr->map_type, attr->key_size,
+           attr->value_size, attr->max_entries, attr->map_flags);
+  } else if (a == BPF_PROG_LOAD) {
+    const struct bpf_insn *insns = (const struct bpf_insn *)(unsigned long)attr->insns;
+    printf("prog\t%ld\t%s\t%u\t%u\t%u\t%s\t", ret, attr->prog_name, attr->prog_type,
+           attr->expected_attach_type, attr->prog_flags, (const char *)(unsigned long)attr->license);
+    for (unsigned i = 0; i < attr->insn_cnt; i++) {
+      const unsigned char *p = (const unsigned char *)&insns[i];
+      for (int k = 0; k < 8; k++) printf("%02x", p[k]);
+    }
+    printf("\n");
+  }
+  fflush(stdout);
+  return ret;
+}
+
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap) {
+  (void)level; (void)fmt; (void)ap;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  libbpf_set_print(quiet);
+  for (int i = 1; i < argc; i++) {
+    printf("object\t%s\n", argv[i]);
+    struct bpf_object *obj = bpf_object__open_file(argv[i], NULL);
+    if (!obj) { printf("open-failed\n"); continue; }
+    struct bpf_map *m;
+    bpf_object__for_each_map(m, obj) printf("mapdef\t%s\n", bpf_map__name(m));
+    int err = bpf_object__load(obj);
+    printf("load\t%d\n", err);
+    bpf_object__for_each_map(m, obj) printf("mapfd\t%d\t%s\n", bpf_map__fd(m), bpf_map__name(m));
+    bpf_object__close(obj);
+  }
+  return 0;
+}

@@ -1,0 +1,117 @@
+// Linked programs against what libbpf sends to the kernel: for every fixture object (and a few
+// compiled here), our linked instructions must equal libbpf's BPF_PROG_LOAD instructions, except
+// that map references carry map indices (MAP_IDX / MAP_IDX_VALUE) where libbpf puts fds; the
+// fd is translated back to the map's name for the comparison. Map attributes are compared with
+// libbpf's BPF_MAP_CREATE calls. Objects with CO-RE relocations are compared on every
+// instruction that CO-RE does not touch.
+
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { PSEUDO, encode } from "../../asm/index.ts";
+import { loadObject, type ObjectSpec } from "../../src/elf/index.ts";
+import { linkProgram, runningKernel } from "../../src/link/index.ts";
+import { haveKernelBtf, haveRoot, haveTool } from "../support/env.ts";
+import { compileC, fixtureObjects } from "../elf/objects.ts";
+import { buildTracer, traceObjects } from "./oracle.ts";
+
+const SOURCES = {
+  calls: `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 4); __type(key, int); __type(value, long); } arr SEC(".maps");
+int g = 3; const volatile int ro = 5; int z; static int sv = 7;
+static __noinline int leaf(int x) { return x + g + sv; }
+static __noinline int mid(int x) { return leaf(x) * ro; }
+__noinline int glob(int x) { return mid(x) + 1; }
+static long cb(void *map, int *key, long *val, void *ctx) { *val += 1; return 0; }
+SEC("xdp") int a_prog(struct xdp_md *ctx) { z++; bpf_for_each_map_elem(&arr, cb, 0, 0); return glob(ctx->ingress_ifindex) & 3; }
+SEC("tc") int b_prog(struct __sk_buff *skb) { return leaf(skb->len) + mid(1); }
+SEC("socket") int c_prog(void *ctx) { return mid(2) + glob(3); }
+char LICENSE[] SEC("license") = "GPL";
+`,
+};
+
+/** CO-RE relocation count from the .BTF.ext header (0 when there is none). */
+function coreRelos(obj: ObjectSpec): number {
+  const e = obj.btfExt;
+  if (!e || e.bytes.length < 32) return 0;
+  const dv = new DataView(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
+  return dv.getUint32(4, true) >= 32 ? dv.getUint32(28, true) : 0;
+}
+
+describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link vs libbpf BPF_PROG_LOAD", () => {
+  const exe = buildTracer();
+  const objects = [...fixtureObjects(), ...Object.values(compileC(SOURCES))];
+  const traced = traceObjects(exe, objects);
+  const kernel = runningKernel();
+  let compared = 0;
+
+  test.each(traced.map((t) => [t.path.replace(/.*\//, ""), t] as const))("%s", (_n, t) => {
+    let obj: ObjectSpec;
+    try {
+      obj = loadObject(readFileSync(t.path), { file: t.path });
+    } catch (e) {
+      // Objects libbpf refuses must be refused by us too (with a typed error).
+      expect(t.progs.filter((p) => p.name !== "" && !p.name.startsWith("libbpf_")).length).toBe(0);
+      expect((e as { code?: string }).code).toBeTypeOf("string");
+      return;
+    }
+    // Maps: every map libbpf created under a name we define has our attributes.
+    for (const m of obj.maps) {
+      const lm = t.maps.find((x) => x.name === m.name.slice(0, 15));
+      if (!lm) continue;
+      expect({ name: m.name.slice(0, 15), type: m.type, key: m.keySize, value: m.valueSize, max: m.maxEntries, flags: m.flags }).toEqual({
+        name: lm.name, type: lm.type, key: lm.keySize, value: lm.valueSize,
+        // libbpf sizes ring buffers and perf arrays at create time (page size / CPU count).
+        max: m.maxEntries === 0 || m.type === 27 ? m.maxEntries : lm.maxEntries,
+        flags: lm.flags,
+      });
+    }
+    const core = coreRelos(obj) > 0;
+    for (const p of obj.programs) {
+      const lp = t.progs.find((x) => x.name === p.name.slice(0, 15) && x.name !== "");
+      if (!lp) continue;
+      let linked;
+      try {
+        linked = linkProgram(obj, p, { kernel });
+      } catch (e) {
+        if (t.load !== 0) continue; // libbpf failed the object too
+        throw e;
+      }
+      expect({ type: p.type, attach: p.expectedAttachType, flags: p.progFlags, license: p.license }).toEqual({ type: lp.type, attach: lp.attach, flags: lp.flags, license: lp.license });
+      const ours = encode(linked.insns);
+      expect(ours.length).toBe(lp.insns.length);
+      const mapIdxByName = new Map(obj.maps.map((m, i) => [m.name.slice(0, 15), i] as const));
+      const touched = new Set(linked.fixups.filter((f) => f.what === "map" || f.what === "map_value" || f.what === "kconfig").map((f) => f.insn));
+      const slotOfInsn: number[] = [];
+      let s = 0;
+      for (const insn of linked.insns) { slotOfInsn.push(s); s += insn.op === 0x18 ? 2 : 1; }
+      let diff = 0;
+      linked.insns.forEach((insn, i) => {
+        const at = slotOfInsn[i] * 8;
+        const theirs = lp.insns.subarray(at, at + (insn.op === 0x18 ? 16 : 8));
+        const mine = ours.subarray(at, at + theirs.length);
+        if (touched.has(i)) {
+          const src = theirs[1] >> 4;
+          const fd = new DataView(theirs.buffer, theirs.byteOffset).getInt32(4, true);
+          // After a failed load libbpf has closed the maps: fall back to the MAP_CREATE that returned this fd.
+          const name = t.mapFds.get(fd) ?? t.maps.filter((m) => m.fd === fd).at(-1)?.name;
+          expect(insn.src).toBe(src === PSEUDO.MAP_FD ? PSEUDO.MAP_IDX : PSEUDO.MAP_IDX_VALUE);
+          expect(name !== undefined ? mapIdxByName.get(name) : undefined).toBe(insn.imm);
+          expect([...mine.subarray(8)]).toEqual([...theirs.subarray(8)]);
+          expect([mine[0], mine[1] & 0x0f, mine[2], mine[3]]).toEqual([theirs[0], theirs[1] & 0x0f, theirs[2], theirs[3]]);
+        } else if (!Buffer.from(mine).equals(Buffer.from(theirs))) {
+          diff++;
+          if (!core) expect(`${p.name} insn ${i}: ${Buffer.from(mine).toString("hex")}`).toBe(`${p.name} insn ${i}: ${Buffer.from(theirs).toString("hex")}`);
+        }
+      });
+      // With CO-RE, only the relocated instructions may differ; there are at most as many as relocations.
+      if (core) expect(diff).toBeLessThanOrEqual(coreRelos(obj) / 16);
+      compared++;
+    }
+  });
+
+  test("compared a meaningful number of programs", () => {
+    expect(compared).toBeGreaterThan(20);
+  });
+});

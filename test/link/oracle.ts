@@ -1,0 +1,34 @@
+// The libbpf oracle: test/link/libbpf-trace.c, built against the system libbpf, loads objects
+// and prints each BPF_MAP_CREATE and BPF_PROG_LOAD it makes (attributes and instructions).
+
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, run } from "../support/env.ts";
+
+export interface TracedMap { fd: number; name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number }
+export interface TracedProg { fd: number; name: string; type: number; attach: number; flags: number; license: string; insns: Uint8Array }
+export interface TracedObject { path: string; load: number; maps: TracedMap[]; progs: TracedProg[]; mapFds: Map<number, string> }
+
+export function buildTracer(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-trace-"));
+  const exe = join(dir, "libbpf-trace");
+  run("clang-19", ["-O1", "-o", exe, join(ROOT, "test/link/libbpf-trace.c"), "-lbpf", "-ldl"]);
+  return exe;
+}
+
+/** Run the tracer over objects (one process) and split its output per object. */
+export function traceObjects(exe: string, paths: string[]): TracedObject[] {
+  const out: TracedObject[] = [];
+  let cur: TracedObject | undefined;
+  for (const line of run(exe, paths).split("\n")) {
+    const f = line.split("\t");
+    if (f[0] === "object") out.push((cur = { path: f[1], load: 0, maps: [], progs: [], mapFds: new Map() }));
+    else if (!cur) continue;
+    else if (f[0] === "map") cur.maps.push({ fd: +f[1], name: f[2], type: +f[3], keySize: +f[4], valueSize: +f[5], maxEntries: +f[6], flags: +f[7] });
+    else if (f[0] === "prog") cur.progs.push({ fd: +f[1], name: f[2], type: +f[3], attach: +f[4], flags: +f[5], license: f[6], insns: Uint8Array.from(Buffer.from(f[7], "hex")) });
+    else if (f[0] === "load") cur.load = +f[1];
+    else if (f[0] === "mapfd") cur.mapFds.set(+f[1], f[2]);
+  }
+  return out;
+}
