@@ -81,7 +81,8 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
       expect({ type: p.type, attach: p.expectedAttachType, flags: p.progFlags, license: p.license }).toEqual({ type: lp.type, attach: lp.attach, flags: lp.flags, license: lp.license });
       const ours = encode(linked.insns);
       expect(ours.length).toBe(lp.insns.length);
-      const mapIdxByName = new Map(obj.maps.map((m, i) => [m.name.slice(0, 15), i] as const));
+      // bpf_map__name() gives the full name, MAP_CREATE the kernel's 15-character one: key by both.
+      const mapIdxByName = new Map(obj.maps.flatMap((m, i) => [[m.name.slice(0, 15), i], [m.name, i]] as const));
       const touched = new Set(linked.fixups.filter((f) => f.what === "map" || f.what === "map_value" || f.what === "kconfig").map((f) => f.insn));
       const slotOfInsn: number[] = [];
       let s = 0;
