@@ -2,7 +2,7 @@
 // in bpftool's JSON style.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { run } from "../support/env.ts";
 
 export function bpftoolJson<T>(args: string[]): T {
@@ -25,7 +25,20 @@ export function ensureBpffs(): string {
   return "/sys/fs/bpf";
 }
 
-/** The fds this process has open right now. */
+/**
+ * The kernel-object fds this process holds ("7 anon_inode:bpf-map"…): BPF maps, programs, links,
+ * BTF and perf events. Other fds come and go with the runtime's own I/O and are left out.
+ */
 export function openFds(): string[] {
-  return spawnSync("ls", [`/proc/${process.pid}/fd`]).stdout.toString().split("\n").filter(Boolean).sort();
+  const out: string[] = [];
+  for (const fd of readdirSync("/proc/self/fd")) {
+    let target = "";
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile (the directory handle readdir used)
+    }
+    if (/^anon_inode:(bpf|btf|\[perf_event\]|\[eventpoll\])/.test(target)) out.push(`${fd} ${target}`);
+  }
+  return out.sort();
 }
