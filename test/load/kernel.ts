@@ -38,7 +38,7 @@ export function openFds(): string[] {
     } catch {
       continue; // closed meanwhile (the directory handle readdir used)
     }
-    if (/^anon_inode:(bpf|btf|\[perf_event\]|\[eventpoll\])/.test(target)) out.push(`${fd} ${target}`);
+    if (/^anon_inode:(bpf|btf|\[perf_event\])/.test(target)) out.push(`${fd} ${target}`);
   }
   return out.sort();
 }
