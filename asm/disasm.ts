@@ -3,10 +3,14 @@
 // data dumps under object symbols, and `<sym+0x..>` after branches. `listCode` gives the same code
 // as structured entries (for --json and the kernel syntax).
 
-import { parseElf, SHF, SHT, STT, type ElfFile } from "../src/elf/index.ts";
+// The ELF reader alone, not src/elf/index.ts: that one pulls in the object loader (which imports
+// asm/index.ts, a cycle) and the BTF parser, which `tsbpf disasm` should not pay to start.
+import { parseElf, SHF, SHT, STT, type ElfFile } from "../src/elf/file.ts";
 import { decodeAt, INSN_SIZE } from "./decode.ts";
 import type { Insn } from "./insn.ts";
-import { llvmDecodeAt } from "./print-llvm.ts";
+import { printKernel } from "./print-kernel.ts";
+import { llvmDecodeAt, printLlvm } from "./print-llvm.ts";
+import { TsbpfError } from "../src/errors.ts";
 
 /** ELF symbol types as the listing cares about them. */
 export type SymbolKind = "func" | "object" | "common" | "notype" | "other";
@@ -205,4 +209,85 @@ export function looksLikeElf(bytes: Uint8Array): boolean {
 export function codeOfFile(bytes: Uint8Array, file?: string): { elf: boolean; sections: CodeSection[] } {
   if (!looksLikeElf(bytes)) return { elf: false, sections: [{ name: "raw", bytes, symbols: [] }] };
   return { elf: true, sections: elfCodeSections(parseElf(bytes, file !== undefined ? { file } : {})) };
+}
+
+export type Syntax = "llvm" | "kernel";
+
+/** The kernel-syntax listing: per section and symbol, "%4d: (xx) text" lines as bpftool prints them. */
+export function kernelListingText(sections: readonly CodeSection[], file?: string): string {
+  let out = "";
+  for (const s of sections) {
+    const list = listCode(s, file);
+    if (list.length === 0) continue;
+    out += `${out === "" ? "" : "\n"}Disassembly of section ${s.name}:\n`;
+    let sym: string | undefined;
+    for (const x of list) {
+      if (x.symbol !== sym) out += `\n${(sym = x.symbol)}:\n`;
+      out += String(x.index).padStart(4, " ") + ": " + printKernel(x.insn) + "\n";
+    }
+  }
+  return out;
+}
+
+/** One instruction in `tsbpf disasm --json` output. */
+export interface DisasmJsonEntry {
+  section: string;
+  symbol: string;
+  index: number;
+  /** The instruction's bytes as hex pairs separated by spaces. */
+  bytes: string;
+  text: string;
+  op: number;
+  dst: number;
+  src: number;
+  off: number;
+  imm: number;
+  /** ld_imm64 only: the 64-bit immediate as a decimal string (JSON numbers lose bits past 2^53). */
+  imm64?: string;
+}
+
+export function listingJson(sections: readonly CodeSection[], syntax: Syntax, file?: string): DisasmJsonEntry[] {
+  const out: DisasmJsonEntry[] = [];
+  for (const s of sections) {
+    for (const x of listCode(s, file)) {
+      const { op, dst, src, off, imm, imm64 } = x.insn;
+      const e: DisasmJsonEntry = {
+        section: x.section, symbol: x.symbol, index: x.index, bytes: hexBytes(x.bytes, 0, x.bytes.length),
+        text: syntax === "llvm" ? printLlvm(x.insn) : printKernel(x.insn), op, dst, src, off, imm,
+      };
+      if (imm64 !== undefined) e.imm64 = imm64.toString();
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+export interface DisasmOptions {
+  /** File name as the user gave it: it heads llvm-objdump's output and names error positions. */
+  file: string;
+  /** Only this section (of an ELF object). */
+  section?: string;
+  syntax?: Syntax;
+  json?: boolean;
+}
+
+/**
+ * What `tsbpf disasm` prints for a file's bytes. With the llvm syntax and no other option the
+ * text equals `llvm-objdump-19 -d FILE`; raw (non-ELF) input is one section of instructions.
+ */
+export function disassemble(bytes: Uint8Array, o: DisasmOptions): string {
+  const code = codeOfFile(bytes, o.file);
+  let sections = code.sections;
+  if (o.section !== undefined) {
+    if (!code.elf) throw new TsbpfError("USAGE", `--section ${o.section}: ${o.file} is raw code, not an ELF object`, { file: o.file }, "raw input has no sections; drop --section");
+    sections = sections.filter((s) => s.name === o.section);
+    if (sections.length === 0) {
+      const names = code.sections.map((s) => s.name).join(", ") || "none";
+      throw new TsbpfError("ELF_BAD_SECTION", `no code section named ${o.section}`, { file: o.file }, `code sections in this object: ${names}`);
+    }
+  }
+  const syntax = o.syntax ?? "llvm";
+  if (o.json) return JSON.stringify(listingJson(sections, syntax, o.file), null, 1) + "\n";
+  if (syntax === "kernel") return kernelListingText(sections, o.file);
+  return code.elf ? llvmObjdumpText(o.file, sections) : llvmRawText(sections[0].bytes);
 }

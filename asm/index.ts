@@ -6,3 +6,7 @@ export * from "./encode.ts";
 export * from "./validate.ts";
 export { parse, parseInsnText, type Stmt, type Pos, type DirectiveArg, type ParseOptions } from "./parse.ts";
 export * as builder from "./builder.ts";
+export * from "./print-llvm.ts";
+export * from "./print-kernel.ts";
+export * from "./helper-names.ts";
+export * from "./disasm.ts";

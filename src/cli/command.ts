@@ -17,5 +17,6 @@ export interface CommandEntry {
 // One line per subcommand; add yours here when its module exists.
 export const COMMANDS: CommandEntry[] = [
   { name: "btf", summary: "dump BTF (raw like bpftool, JSON)", load: () => import("./btf.ts") },
+  { name: "disasm", summary: "disassemble a BPF object or raw code (llvm-objdump or kernel syntax)", load: () => import("./disasm.ts") },
   { name: "asm", summary: "assemble BPF text into an ELF object or raw bytes", load: () => import("./asm.ts") },
 ];

@@ -1,0 +1,38 @@
+// `tsbpf disasm FILE [--section S] [--syntax llvm|kernel] [--json]`: disassemble a BPF ELF object's
+// code sections, or a file of raw instructions, in llvm-objdump's syntax or the kernel's.
+
+import { readFileSync } from "node:fs";
+import { TsbpfError } from "../errors.ts";
+import { disassemble, type Syntax } from "../../asm/disasm.ts";
+import { parseArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+
+const HELP = `usage: tsbpf disasm FILE [--section NAME] [--syntax llvm|kernel] [--json]
+
+Disassemble FILE: a BPF ELF object (every executable section) or, for any other file, raw
+8-byte instructions.
+  --syntax llvm     (default) exactly what 'llvm-objdump-19 -d FILE' prints
+  --syntax kernel   the verifier-log / 'bpftool prog dump xlated' syntax: (bf) r6 = r1
+  --section NAME    only this section
+  --json            one object per instruction: section, symbol, index, bytes, text and fields`;
+
+export const command: Command = {
+  name: "disasm",
+  help: HELP,
+  async run(argv) {
+    const a = parseArgs(argv, { values: ["--section", "--syntax"], booleans: ["--json"], aliases: { "-j": "--section" } }, "disasm");
+    if (a.positionals.length !== 1) throw new TsbpfError("USAGE", "disasm: expected exactly one input FILE", {}, "see 'tsbpf disasm --help'");
+    const syntax = a.values.get("--syntax") ?? "llvm";
+    if (syntax !== "llvm" && syntax !== "kernel") throw new TsbpfError("USAGE", `disasm: --syntax must be llvm or kernel, not ${syntax}`, {}, "see 'tsbpf disasm --help'");
+    const file = a.positionals[0];
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      throw new TsbpfError("IO", `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, { file });
+    }
+    const section = a.values.get("--section");
+    process.stdout.write(disassemble(bytes, { file, syntax: syntax as Syntax, json: a.flags.has("--json"), ...(section !== undefined ? { section } : {}) }));
+    return 0;
+  },
+};
