@@ -1,5 +1,5 @@
 /* Test oracle: open and load a BPF object with the system libbpf, printing every BPF_MAP_CREATE
- * and BPF_PROG_LOAD it issues (the attributes and the exact instructions) before passing the call
+ * BPF_PROG_LOAD and BPF_MAP_UPDATE_ELEM it issues (attributes, exact instructions, initial values) before passing the call
  * on to the kernel. Built by test/link/oracle.ts; needs root. */
 #define _GNU_SOURCE
 #include <bpf/libbpf.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 static long (*real_syscall)(long, ...);
+static unsigned value_size[4096];
 
 long syscall(long nr, ...) {
   va_list ap;
@@ -26,6 +27,12 @@ long syscall(long nr, ...) {
   if (a == BPF_MAP_CREATE) {
     printf("map\t%ld\t%s\t%u\t%u\t%u\t%u\t%u\n", ret, attr->map_name, attr->map_type, attr->key_size,
            attr->value_size, attr->max_entries, attr->map_flags);
+    if (ret >= 0 && ret < 4096) value_size[ret] = attr->value_size;
+  } else if (a == BPF_MAP_UPDATE_ELEM && attr->map_fd < 4096 && value_size[attr->map_fd]) {
+    const unsigned char *v = (const unsigned char *)(unsigned long)attr->value;
+    printf("update\t%ld\t%u\t", ret, attr->map_fd);
+    for (unsigned k = 0; k < value_size[attr->map_fd]; k++) printf("%02x", v[k]);
+    printf("\n");
   } else if (a == BPF_PROG_LOAD) {
     const struct bpf_insn *insns = (const struct bpf_insn *)(unsigned long)attr->insns;
     printf("prog\t%ld\t%s\t%u\t%u\t%u\t%s\t", ret, attr->prog_name, attr->prog_type,

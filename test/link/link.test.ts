@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { PSEUDO, encode } from "../../asm/index.ts";
 import { loadObject, type ObjectSpec } from "../../src/elf/index.ts";
-import { linkProgram, runningKernel } from "../../src/link/index.ts";
+import { linkProgram, resolveKconfig, runningKernel } from "../../src/link/index.ts";
 import { haveKernelBtf, haveRoot, haveTool } from "../support/env.ts";
 import { compileC, fixtureObjects } from "../elf/objects.ts";
 import { buildTracer, traceObjects } from "./oracle.ts";
@@ -29,6 +29,24 @@ SEC("tc") int b_prog(struct __sk_buff *skb) { return leaf(skb->len) + mid(1); }
 SEC("socket") int c_prog(void *ctx) { return mid(2) + glob(3); }
 char LICENSE[] SEC("license") = "GPL";
 `,
+  externs: `
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <bpf/bpf_helpers.h>
+extern const void _stext __ksym;
+extern int LINUX_KERNEL_VERSION __kconfig;
+extern enum libbpf_tristate CONFIG_BPF_JIT __kconfig __weak;
+extern bool CONFIG_BPF_SYSCALL __kconfig;
+extern char CONFIG_LSM[64] __kconfig __weak;
+extern unsigned long CONFIG_HZ __kconfig __weak;
+extern bool CONFIG_NOT_A_THING __kconfig __weak;
+extern unsigned short CONFIG_NR_CPUS __kconfig __weak;
+SEC("socket") int ext_prog(void *ctx) {
+  long a = (long)&_stext;
+  return LINUX_KERNEL_VERSION + CONFIG_BPF_JIT + CONFIG_BPF_SYSCALL + CONFIG_LSM[1] + CONFIG_HZ + CONFIG_NOT_A_THING + CONFIG_NR_CPUS + (a & 1);
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
 };
 
 /** CO-RE relocation count from the .BTF.ext header (0 when there is none). */
@@ -45,6 +63,7 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
   const traced = traceObjects(exe, objects);
   const kernel = runningKernel();
   let compared = 0;
+  let values = 0;
 
   test.each(traced.map((t) => [t.path.replace(/.*\//, ""), t] as const))("%s", (_n, t) => {
     let obj: ObjectSpec;
@@ -56,7 +75,8 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
       expect((e as { code?: string }).code).toBeTypeOf("string");
       return;
     }
-    // Maps: every map libbpf created under a name we define has our attributes.
+    // Maps: every map libbpf created under a name we define has our attributes and initial value.
+    resolveKconfig(obj);
     for (const m of obj.maps) {
       const lm = t.maps.find((x) => x.name === m.name.slice(0, 15));
       if (!lm) continue;
@@ -66,6 +86,8 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
         max: m.maxEntries === 0 || m.type === 27 ? m.maxEntries : lm.maxEntries,
         flags: lm.flags,
       });
+      if (m.data && lm.initial) values++;
+      if (m.data && lm.initial) expect(Buffer.from(m.data).toString("hex")).toBe(Buffer.from(lm.initial).toString("hex"));
     }
     const core = coreRelos(obj) > 0;
     for (const p of obj.programs) {
@@ -114,5 +136,6 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
 
   test("compared a meaningful number of programs", () => {
     expect(compared).toBeGreaterThan(20);
+    expect(values).toBeGreaterThan(5);
   });
 });

@@ -6,9 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, run } from "../support/env.ts";
 
-export interface TracedMap { fd: number; name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number }
+export interface TracedMap { fd: number; name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; /** First value written after creation. */ initial?: Uint8Array }
 export interface TracedProg { fd: number; name: string; type: number; attach: number; flags: number; license: string; insns: Uint8Array }
-export interface TracedObject { path: string; load: number; maps: TracedMap[]; progs: TracedProg[]; mapFds: Map<number, string> }
+export interface TracedUpdate { fd: number; value: Uint8Array }
+export interface TracedObject { path: string; load: number; maps: TracedMap[]; progs: TracedProg[]; mapFds: Map<number, string>; updates: TracedUpdate[] }
 
 export function buildTracer(): string {
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-trace-"));
@@ -23,10 +24,16 @@ export function traceObjects(exe: string, paths: string[]): TracedObject[] {
   let cur: TracedObject | undefined;
   for (const line of run(exe, paths).split("\n")) {
     const f = line.split("\t");
-    if (f[0] === "object") out.push((cur = { path: f[1], load: 0, maps: [], progs: [], mapFds: new Map() }));
+    if (f[0] === "object") out.push((cur = { path: f[1], load: 0, maps: [], progs: [], mapFds: new Map(), updates: [] }));
     else if (!cur) continue;
     else if (f[0] === "map") cur.maps.push({ fd: +f[1], name: f[2], type: +f[3], keySize: +f[4], valueSize: +f[5], maxEntries: +f[6], flags: +f[7] });
     else if (f[0] === "prog") cur.progs.push({ fd: +f[1], name: f[2], type: +f[3], attach: +f[4], flags: +f[5], license: f[6], insns: Uint8Array.from(Buffer.from(f[7], "hex")) });
+    else if (f[0] === "update") {
+      const value = Uint8Array.from(Buffer.from(f[3], "hex"));
+      cur.updates.push({ fd: +f[2], value });
+      const m = cur.maps.filter((x) => x.fd === +f[2]).at(-1); // the latest map created with this fd
+      if (m && !m.initial) m.initial = value;
+    }
     else if (f[0] === "load") cur.load = +f[1];
     else if (f[0] === "mapfd") cur.mapFds.set(+f[1], f[2]);
   }
