@@ -7,8 +7,9 @@ import {
   getFdById, mapBatch, mapCreate, mapDeleteElem, mapFreeze, mapGetNextKey, mapLookupAndDeleteElem,
   mapLookupElem, mapUpdateElem, objGet, objPin, type MapCreateAttrs,
 } from "../sys/bpf.ts";
-import { MAP_TYPE, PERCPU_MAP_TYPES, UPDATE, type MapTypeName } from "../sys/constants.ts";
-import { ENOENT, isSysError } from "../sys/errno.ts";
+import { MAP_F, MAP_TYPE, PERCPU_MAP_TYPES, UPDATE, type MapTypeName } from "../sys/constants.ts";
+import { door } from "../sys/door.ts";
+import { ENOENT, SysError, isSysError } from "../sys/errno.ts";
 import { mapInfo, type MapInfo } from "../sys/info.ts";
 import { toBytes, readUint, type BytesLike } from "./bytes.ts";
 import { numPossibleCpus } from "./cpus.ts";
@@ -41,6 +42,7 @@ export class BpfMap extends FdOwner {
   /** Bytes of one value as user space reads it (per-CPU maps: 8-aligned slot × possible CPUs). */
   readonly userValueSize: number;
   readonly perCpu: boolean;
+  #mapping: { addr: number; length: number } | undefined;
 
   private constructor(fd: number, info: MapInfo) {
     super(fd);
@@ -57,6 +59,31 @@ export class BpfMap extends FdOwner {
 
   protected describe(): string {
     return `map ${this.name || `id ${this.id}`}`;
+  }
+
+  protected override afterClose(): void {
+    const m = this.#mapping;
+    this.#mapping = undefined;
+    if (m) door().munmap(m.addr, m.length);
+  }
+
+  /**
+   * The values of a BPF_F_MMAPABLE array as shared memory (global data: .bss/.data/.rodata).
+   * Writable unless `readOnly` (required for frozen maps). The view is valid until close();
+   * one mapping per map, returned again on later calls.
+   */
+  mmap(opts: { readOnly?: boolean } = {}): Uint8Array {
+    const length = pageAlign(roundUp8(this.valueSize) * this.maxEntries);
+    if (this.#mapping === undefined) {
+      if (!(this.flags & MAP_F.MMAPABLE)) {
+        throw new TsbpfError("LOAD_BAD_INPUT", `${this.describe()} was not created with BPF_F_MMAPABLE`, {}, "create it with mapFlags: MAP_F.MMAPABLE (arrays, ringbufs and arenas only)");
+      }
+      const prot = opts.readOnly ? PROT_READ : PROT_READ | PROT_WRITE;
+      const addr = door().mmap(length, prot, MAP_SHARED, this.fd, 0);
+      if (addr < 0) throw new SysError("mmap", -addr, this.describe());
+      this.#mapping = { addr, length };
+    }
+    return door().view(this.#mapping.addr, length).subarray(0, roundUp8(this.valueSize) * this.maxEntries);
   }
 
   /** Take ownership of an fd that refers to a map (closes it if it is not one). */
@@ -251,4 +278,11 @@ export class BpfMap extends FdOwner {
 
 function roundUp8(n: number): number {
   return (n + 7) & ~7;
+}
+
+const PAGE = 4096;
+const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+
+function pageAlign(n: number): number {
+  return Math.ceil(n / PAGE) * PAGE;
 }

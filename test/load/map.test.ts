@@ -8,7 +8,7 @@ import { bpftoolJson, fromHexList } from "./kernel.ts";
 
 const live = haveBun() && haveRoot() && haveTool("bpftool", "version");
 const { BpfMap } = live ? await import("../../src/load/map.ts") : ({} as typeof import("../../src/load/map.ts"));
-const { UPDATE } = await import("../../src/sys/constants.ts");
+const { UPDATE, MAP_F } = await import("../../src/sys/constants.ts");
 const { SysError } = await import("../../src/sys/errno.ts");
 const { TsbpfError } = await import("../../src/errors.ts");
 const { possibleCpus, numPossibleCpus } = await import("../../src/load/cpus.ts");
@@ -151,5 +151,33 @@ describe.skipIf(!live)("maps on the live kernel", () => {
     expect(() => BpfMap.create({ mapType: 4000, keySize: 4, valueSize: 4, maxEntries: 1 })).toThrow(
       expect.objectContaining({ command: "MAP_CREATE", errnoName: "EINVAL" }),
     );
+  });
+});
+
+describe.skipIf(!live)("mmapable arrays (global data)", () => {
+  test("writes through the mapping and through bpf() see each other at 8-byte element strides", () => {
+    using m = BpfMap.create({ mapType: "ARRAY", keySize: 4, valueSize: 12, maxEntries: 3, mapFlags: MAP_F.MMAPABLE });
+    const mem = m.mmap();
+    expect(mem.byteLength).toBe(16 * 3);
+    m.set(1, Uint8Array.from({ length: 12 }, (_, i) => 0xa0 + i));
+    expect([...mem.subarray(16, 28)]).toEqual(Array.from({ length: 12 }, (_, i) => 0xa0 + i));
+    mem[32] = 0x5a;
+    expect(m.get(2)![0]).toBe(0x5a);
+  });
+
+  test("freeze with a writable mapping is EBUSY; a frozen map maps read-only and refuses writable", () => {
+    using m = BpfMap.create({ mapType: "ARRAY", keySize: 4, valueSize: 8, maxEntries: 1, mapFlags: MAP_F.MMAPABLE });
+    m.mmap();
+    expect(() => m.freeze()).toThrow(expect.objectContaining({ command: "MAP_FREEZE", errnoName: "EBUSY" }));
+    using r = BpfMap.create({ mapType: "ARRAY", keySize: 4, valueSize: 8, maxEntries: 1, mapFlags: MAP_F.MMAPABLE });
+    r.set(0, 42n);
+    r.freeze();
+    expect(() => r.mmap()).toThrow(expect.objectContaining({ command: "mmap", errnoName: "EPERM" }));
+    expect(r.mmap({ readOnly: true })[0]).toBe(42);
+  });
+
+  test("mmap of a map created without BPF_F_MMAPABLE is a typed error", () => {
+    using m = BpfMap.create({ mapType: "ARRAY", keySize: 4, valueSize: 8, maxEntries: 1 });
+    expect(() => m.mmap()).toThrow(expect.objectContaining({ code: "LOAD_BAD_INPUT" }));
   });
 });
