@@ -1,7 +1,7 @@
 // Small BTF questions the object reader asks: skip modifiers, a type's size and alignment
 // (as libbpf's btf__resolve_size and btf__align_of answer them), with depth limits against loops.
 
-import type { Btf, BtfType } from "../../btf/index.ts";
+import type { Btf, BtfDatasec, BtfType } from "../../btf/index.ts";
 
 const MAX_DEPTH = 32;
 
@@ -59,4 +59,13 @@ export function alignOf(btf: Btf, id: number, depth = 0): number | undefined {
     default:
       return undefined;
   }
+}
+
+/** The first DATASEC with this name. */
+export function findDatasec(btf: Btf, name: string): BtfDatasec | undefined {
+  for (const id of btf.idsByName(name)) {
+    const t = btf.typeAs(id, "datasec");
+    if (t) return t;
+  }
+  return undefined;
 }

@@ -4,7 +4,7 @@
 
 import type { Btf, BtfMember, BtfStruct } from "../../btf/index.ts";
 import { TsbpfError, type Where } from "../errors.ts";
-import { sizeOf, skipMods } from "./btf-util.ts";
+import { findDatasec, sizeOf, skipMods } from "./btf-util.ts";
 import { R_BPF, SHN, STT, type ElfFile, type ElfSection } from "./file.ts";
 import type { MapSpec } from "./spec.ts";
 import { MAP_TYPE } from "./uapi.ts";
@@ -110,7 +110,7 @@ function parseBtfMapDef(btf: Btf, def: BtfStruct, spec: MapSpec, isInner: boolea
 export function btfMaps(elf: ElfFile, btf: Btf | undefined, sec: ElfSection, file?: string): BtfMapLayout[] {
   const where: Where = { file, section: sec.name, offset: sec.headerOffset };
   if (!btf) throw mapError("'.maps' section needs BTF, and the object has none", where, "compile with -g so clang emits .BTF");
-  const ds = btf.find(".maps", "datasec");
+  const ds = findDatasec(btf, ".maps");
   if (!ds) throw mapError("DATASEC '.maps' not found in BTF", where, "compile with -g so clang emits .BTF");
   const out: BtfMapLayout[] = [];
   for (const vi of ds.vars) {
@@ -211,7 +211,7 @@ export function dataMap(objName: string, sec: ElfSection, kind: DataKind | "kcon
   spec.maxEntries = 1;
   spec.flags = kind === "rodata" || kind === "kconfig" ? BPF_F_RDONLY_PROG : 0;
   spec.frozen = kind === "rodata" || kind === "kconfig";
-  const ds = btf?.find(realName, "datasec");
+  const ds = btf ? findDatasec(btf, realName) : undefined;
   if (btf && ds) {
     spec.valueType = ds.id;
     // mmap()-able when some variable in it is visible to user space (libbpf's map_is_mmapable):

@@ -54,12 +54,27 @@ static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap) {
 
 int main(int argc, char **argv) {
   libbpf_set_print(quiet);
+  /* --sections NAME...: print libbpf_prog_type_by_name() for each section name. */
+  if (argc > 1 && strcmp(argv[1], "--sections") == 0) {
+    for (int i = 2; i < argc; i++) {
+      enum bpf_prog_type pt;
+      enum bpf_attach_type at;
+      int err = libbpf_prog_type_by_name(argv[i], &pt, &at);
+      printf("section\t%s\t%d\t%d\t%d\n", argv[i], err, err ? -1 : (int)pt, err ? -1 : (int)at);
+    }
+    return 0;
+  }
   for (int i = 1; i < argc; i++) {
     printf("object\t%s\n", argv[i]);
     struct bpf_object *obj = bpf_object__open_file(argv[i], NULL);
     if (!obj) { printf("open-failed\n"); continue; }
     struct bpf_map *m;
     bpf_object__for_each_map(m, obj) printf("mapdef\t%s\n", bpf_map__name(m));
+    struct bpf_program *p;
+    bpf_object__for_each_program(p, obj)
+      printf("progdef\t%s\t%s\t%d\t%u\t%u\t%zu\n", bpf_program__name(p), bpf_program__section_name(p),
+             bpf_program__autoload(p), bpf_program__type(p), bpf_program__expected_attach_type(p),
+             bpf_program__insn_cnt(p));
     int err = bpf_object__load(obj);
     printf("load\t%d\n", err);
     bpf_object__for_each_map(m, obj) printf("mapfd\t%d\t%s\n", bpf_map__fd(m), bpf_map__name(m));
