@@ -145,8 +145,25 @@ export class Btf {
 
   /** Ids of all types (base included) with this name, in id order. */
   idsByName(name: string): number[] {
-    const own = this.ownNameIndex().get(name) ?? [];
+    const own = this.raw && name !== "" ? this.ownIdsByNameOff(name) : (this.ownNameIndex().get(name) ?? []);
     return this.base ? [...this.base.idsByName(name), ...own] : own;
+  }
+
+  /**
+   * Parsed BTF: find the name's offsets by a byte search of the string table, then scan the
+   * records' name words for them (a fraction of a millisecond on vmlinux), decoding no other name.
+   */
+  private ownIdsByNameOff(name: string): number[] {
+    const { words, offsets } = this.raw as RawTypes;
+    const offs = this.strings.offsetsOf(name);
+    const ids: number[] = [];
+    if (offs.length === 0) return ids;
+    const first = offs[0];
+    for (let i = 0; i < this.ownCount; i++) {
+      const off = words[offsets[i]];
+      if (off === first || (offs.length > 1 && offs.includes(off))) ids.push(this.firstId + i);
+    }
+    return ids;
   }
 
   /** The first type with this name and (optionally) kind, base first. */

@@ -104,6 +104,19 @@ export class StringTable {
     return m;
   }
 
+  /**
+   * Every offset at which the table reads as `name` (whole strings and suffixes of longer ones),
+   * base included, found by a byte search instead of decoding the table. "" gives [0].
+   */
+  offsetsOf(name: string): number[] {
+    if (name === "") return [0];
+    const out = this.base ? this.base.offsetsOf(name) : [];
+    const needle = new TextEncoder().encode(name + "\0");
+    const hay = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.used);
+    for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + 1)) out.push(this.start + i);
+    return out;
+  }
+
   /** Offset of `name`, appending it if absent. */
   add(name: string): number {
     const have = this.find(name);
