@@ -1,10 +1,36 @@
 /* Test oracle for CO-RE: open each BPF object with the system libbpf (optionally with a custom
  * target BTF via btf_custom_path), load it, and print libbpf's debug log, whose "relo #N" lines
  * state every CO-RE decision libbpf made. Built by test/core/oracle.ts; needs root to load. */
+#define _GNU_SOURCE
 #include <bpf/libbpf.h>
+#include <dlfcn.h>
+#include <linux/bpf.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static long (*real_syscall)(long, ...);
+
+/* Print the instructions of every BPF_PROG_LOAD libbpf issues, then pass the call on. */
+long syscall(long nr, ...) {
+  va_list ap;
+  va_start(ap, nr);
+  long a = va_arg(ap, long), b = va_arg(ap, long), c = va_arg(ap, long);
+  long d = va_arg(ap, long), e = va_arg(ap, long), f = va_arg(ap, long);
+  va_end(ap);
+  if (!real_syscall) real_syscall = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+  if (nr == __NR_bpf && a == BPF_PROG_LOAD) {
+    union bpf_attr *attr = (union bpf_attr *)b;
+    const unsigned char *p = (const unsigned char *)(unsigned long)attr->insns;
+    printf("@prog\t%s\t", attr->prog_name);
+    for (unsigned i = 0; i < attr->insn_cnt * 8; i++) printf("%02x", p[i]);
+    printf("\n");
+    fflush(stdout);
+  }
+  return real_syscall(nr, a, b, c, d, e, f);
+}
 
 static int print_all(enum libbpf_print_level level, const char *fmt, va_list ap) {
   (void)level;
@@ -26,9 +52,30 @@ int main(int argc, char **argv) {
       printf("@open-failed\n");
       continue;
     }
-    int err = bpf_object__load(obj);
-    printf("@load\t%d\n", err);
+    printf("@run\t*\n");
+    printf("@load\t%d\n", bpf_object__load(obj));
+    /* libbpf stops at the first program the kernel rejects: load each program alone as well,
+     * so every program's relocated instructions are seen (their logs are not needed again). */
+    struct bpf_program *p;
+    int n = 0;
+    bpf_object__for_each_program(p, obj) n++;
     bpf_object__close(obj);
+    for (int k = 0; k < n; k++) {
+      obj = bpf_object__open_file(argv[i], &opts);
+      if (!obj) break;
+      int j = 0;
+      const char *name = "";
+      bpf_object__for_each_program(p, obj) {
+        bpf_program__set_autoload(p, j == k);
+        if (j == k) name = bpf_program__name(p);
+        j++;
+      }
+      libbpf_set_print(NULL);
+      printf("@run\t%s\n", name);
+      printf("@load\t%d\n", bpf_object__load(obj));
+      libbpf_set_print(print_all);
+      bpf_object__close(obj);
+    }
     fflush(stdout);
   }
   return 0;
