@@ -1,9 +1,10 @@
 // The loader's public surface: kernel objects as disposable handles.
 export { BpfMap, mapTypeNumber, type MapAttrs } from "./map.ts";
-export { Program, progTypeNumber, attachTypeNumber, type ProgramAttrs, type RunOptions, type RunResult } from "./program.ts";
+export { Program, attachedPrograms, progTypeNumber, attachTypeNumber, type ProgramAttrs, type RunOptions, type RunResult } from "./program.ts";
 export { BtfHandle } from "./btf.ts";
 export { Link, type ProgramLike } from "./link.ts";
 export { FdOwner } from "./fd.ts";
+export { OpenFile, ifIndex } from "./target.ts";
 export { possibleCpus, numPossibleCpus, parseCpuList } from "./cpus.ts";
 export { toBytes, readUint, type BytesLike } from "./bytes.ts";
 export { VerifierError } from "../sys/progload.ts";

@@ -8,6 +8,8 @@ import { ATTACH_TYPE, type AttachTypeName } from "../sys/constants.ts";
 import { linkInfo, type LinkInfo } from "../sys/info.ts";
 import { openCpuClock, openTracepoint, openUprobe, perfEnable } from "../sys/perf.ts";
 import { FdOwner, closeQuietly } from "./fd.ts";
+import { ifIndex, ifIndexExists } from "./target.ts";
+import { SysError } from "../sys/errno.ts";
 import { attachTypeNumber } from "./program.ts";
 
 /** Anything with a program fd (a Program, or a bare fd wrapper). */
@@ -103,6 +105,24 @@ export class Link extends FdOwner {
     return Link.perfEvent(prog, openCpuClock(cpu, freq), `cpu-clock cpu ${cpu} @${freq}Hz`);
   }
 
+  /** XDP on a network interface (name or ifindex); flags XDP_FLAGS_SKB_MODE (2) / DRV_MODE (4) or 0. */
+  static xdp(prog: ProgramLike, iface: string | number, flags = 0): Link {
+    const ifindex = typeof iface === "number" ? iface : ifIndex(iface);
+    return new Link(onInterface(ifindex, () => linkCreate({ progFd: prog.fd, targetFd: ifindex, attachType: ATTACH_TYPE.XDP, flags })), `xdp on ${iface}`);
+  }
+
+  /** tcx ingress or egress on a network interface (6.6+). */
+  static tcx(prog: ProgramLike, iface: string | number, direction: "ingress" | "egress"): Link {
+    const ifindex = typeof iface === "number" ? iface : ifIndex(iface);
+    const t = direction === "ingress" ? ATTACH_TYPE.TCX_INGRESS : ATTACH_TYPE.TCX_EGRESS;
+    return new Link(onInterface(ifindex, () => linkCreate({ progFd: prog.fd, targetFd: ifindex, attachType: t, target: { kind: "tcx" } })), `tcx ${direction} on ${iface}`);
+  }
+
+  /** A cgroup program on a cgroup v2 directory fd (an OpenFile.cgroup()). */
+  static cgroup(prog: ProgramLike, cgroup: { fd: number }, attachType: AttachTypeName | number): Link {
+    return new Link(linkCreate({ progFd: prog.fd, targetFd: cgroup.fd, attachType: attachTypeNumber(attachType) }), `cgroup ${attachType}`);
+  }
+
   info(): LinkInfo {
     return linkInfo(this.fd);
   }
@@ -124,5 +144,17 @@ export class Link extends FdOwner {
   /** Replace the link's program. */
   update(prog: ProgramLike): void {
     linkUpdate(this.fd, prog.fd);
+  }
+}
+
+/** Run an interface attach; when it fails because no interface has `ifindex` (XDP says EINVAL), say so. */
+function onInterface(ifindex: number, attach: () => number): number {
+  try {
+    return attach();
+  } catch (e) {
+    if (e instanceof SysError && !ifIndexExists(ifindex)) {
+      throw new SysError(e.command, e.errno, `ifindex ${ifindex}`, {}, "no network interface has this ifindex in this network namespace; list them with `ip link`");
+    }
+    throw e;
   }
 }

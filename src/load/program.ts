@@ -3,7 +3,7 @@
 
 import { encode, type Insn } from "../../asm/index.ts";
 import { TsbpfError } from "../errors.ts";
-import { getFdById, objGet, objPin, progTestRun } from "../sys/bpf.ts";
+import { getFdById, objGet, objPin, progAttach, progDetach, progQuery, progTestRun } from "../sys/bpf.ts";
 import { ATTACH_TYPE, PROG_TYPE, type AttachTypeName, type ProgTypeName } from "../sys/constants.ts";
 import { progInfo, progJited, progXlated, type ProgInfo } from "../sys/info.ts";
 import { progLoad } from "../sys/progload.ts";
@@ -39,10 +39,11 @@ export interface RunOptions {
   data?: Uint8Array;
   /** Context input (struct __sk_buff, xdp_md, raw_tp args…). */
   ctx?: Uint8Array;
+  /** Runs to average over; omitted means the kernel's default of one (raw_tp/syscall programs allow no other). */
   repeat?: number;
   /** Room for output data; defaults to the input size plus 256 bytes of headroom. */
   dataOutSize?: number;
-  /** Room for output context; defaults to the input context's size. */
+  /** Room for the context as the program left it; none by default (raw_tp programs refuse one). */
   ctxOutSize?: number;
   flags?: number;
   cpu?: number;
@@ -167,16 +168,25 @@ export class Program extends FdOwner {
     objPin(this.fd, path);
   }
 
+  /** The pre-link attach (BPF_PROG_ATTACH): cgroups, sockmaps, flow dissector. flags BPF_F_ALLOW_MULTI (2)… */
+  attachTo(target: { fd: number }, attachType: AttachTypeName | number, flags = 0): void {
+    progAttach({ targetFd: target.fd, attachBpfFd: this.fd, attachType: attachTypeNumber(attachType), attachFlags: flags });
+  }
+
+  detachFrom(target: { fd: number }, attachType: AttachTypeName | number): void {
+    progDetach({ targetFd: target.fd, attachBpfFd: this.fd, attachType: attachTypeNumber(attachType) });
+  }
+
   /** PROG_TEST_RUN: the return value, the data as the program left it, and the kernel's timing. */
   run(o: RunOptions = {}): RunResult {
     const dataOut = o.data || o.dataOutSize ? new Uint8Array(o.dataOutSize ?? (o.data?.byteLength ?? 0) + 256) : null;
-    const ctxOutSize = o.ctxOutSize ?? o.ctx?.byteLength ?? 0;
+    const ctxOutSize = o.ctxOutSize ?? 0;
     const ctxOut = ctxOutSize > 0 ? new Uint8Array(ctxOutSize) : null;
     const r = progTestRun({
       progFd: this.fd,
       dataIn: o.data ?? null,
       dataOut,
-      repeat: o.repeat ?? 1,
+      repeat: o.repeat ?? 0,
       ctxIn: o.ctx ?? null,
       ctxOut,
       flags: o.flags,
@@ -186,5 +196,18 @@ export class Program extends FdOwner {
     const out: RunResult = { retval: r.retval, data, duration: r.duration };
     if (ctxOut) out.ctx = ctxOut.slice(0, Math.min(r.ctxSizeOut, ctxOut.byteLength));
     return out;
+  }
+}
+
+/** Ids of the programs attached to a target fd (cgroup dir) or ifindex (tcx) for one attach type. */
+export function attachedPrograms(target: { fd: number } | number, attachType: AttachTypeName | number, effective = false): number[] {
+  const targetFd = typeof target === "number" ? target : target.fd;
+  const t = attachTypeNumber(attachType);
+  let room = 64;
+  for (;;) {
+    const ids = new Uint32Array(room);
+    const r = progQuery({ targetFd, attachType: t, queryFlags: effective ? 1 : 0, progIds: ids });
+    if (r.progCnt <= room) return Array.from(ids.subarray(0, r.progCnt));
+    room = r.progCnt;
   }
 }

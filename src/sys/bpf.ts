@@ -6,7 +6,7 @@
 import { Attr, cstring } from "./attr.ts";
 import { BPF_CMD, BPF_OBJ_NAME_LEN, type BpfCmd } from "./constants.ts";
 import { door } from "./door.ts";
-import { E2BIG, ENOENT, SysError } from "./errno.ts";
+import { E2BIG, ENOENT, ENOSPC, SysError } from "./errno.ts";
 
 /** __NR_bpf on x86_64 (arch/x86/entry/syscalls/syscall_64.tbl). */
 export const NR_BPF = 321;
@@ -265,11 +265,13 @@ export interface ProgQueryResult {
   revision: bigint;
 }
 
-/** BPF_PROG_QUERY: fills `progIds` with attached program ids. */
+/** BPF_PROG_QUERY: fills `progIds` with attached program ids; progCnt is the total even when they did not fit. */
 export function progQuery(a: { targetFd: number; attachType: number; queryFlags?: number; progIds?: Uint32Array | null }): ProgQueryResult {
   attr.reset(64).u32(0, a.targetFd).u32(4, a.attachType).u32(8, a.queryFlags ?? 0)
     .ptr(16, a.progIds).u32(24, a.progIds?.length ?? 0);
-  bpf("PROG_QUERY", 64);
+  const r = bpfRaw("PROG_QUERY", 64);
+  // ENOSPC: more programs than room in progIds; prog_cnt still says how many there are.
+  if (r < 0 && r !== -ENOSPC) throw new SysError("PROG_QUERY", -r);
   return { attachFlags: attr.getU32(12), progCnt: attr.getU32(24), revision: attr.getU64(56) };
 }
 

@@ -5,8 +5,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { run } from "../support/env.ts";
 
+/** bpftool's JSON output; some listings print nothing at all when empty, read as []. */
 export function bpftoolJson<T>(args: string[]): T {
-  return JSON.parse(run("bpftool", [...args, "-j"])) as T;
+  const out = run("bpftool", [...args, "-j"]).trim();
+  return JSON.parse(out === "" ? "[]" : out) as T;
 }
 
 /** bpftool's byte arrays: ["0x01","0x00",…] → bytes. */
