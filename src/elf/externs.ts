@@ -48,6 +48,7 @@ export function collectExterns(elf: ElfFile, btf: Btf | undefined, file?: string
       const size = sizeOf(btf, t.type);
       const align = alignOf(btf, t.type);
       const kt = kcfgType(btf, t.type);
+      if (size !== undefined && size > 1 << 20) throw new TsbpfError("LINK_UNRESOLVED", `extern (kcfg) '${sym.name}' is ${size} bytes`, where, "kconfig values are small scalars or strings");
       if (!size || !align) throw new TsbpfError("LINK_UNRESOLVED", `failed to resolve size of extern (kcfg) '${sym.name}'`, where, "kconfig externs need a sized type");
       if (kt.t === "unknown") throw new TsbpfError("LINK_UNRESOLVED", `extern (kcfg) '${sym.name}': type is unsupported`, where, "use bool, char, an integer, enum libbpf_tristate or a char array");
       const e: KconfigExtern = { kind: "kconfig", name: sym.name, symbol: sym.index, weak, valueType: kt.t, size, signed: kt.signed, dataOffset: 0, btfId: id };

@@ -201,9 +201,13 @@ export function internalMapName(objName: string, realName: string): string {
   return name.replace(/[^A-Za-z0-9_.]/g, "_");
 }
 
+/** Largest global-data section we hold in memory; the kernel's array values are far smaller (KMALLOC_MAX_SIZE). */
+export const MAX_DATA_SIZE = 1 << 30;
+
 /** A global-data array map: one entry holding the whole section. */
 export function dataMap(objName: string, sec: ElfSection, kind: DataKind | "kconfig", btf: Btf | undefined, size = sec.size, data?: Uint8Array): MapSpec {
   const realName = kind === "kconfig" ? ".kconfig" : sec.name;
+  if (size > MAX_DATA_SIZE) throw mapError(`global data '${realName}' is ${size} bytes, more than any map can hold`, { section: sec.name, offset: sec.headerOffset + 32 }, "the section header is corrupt, or the variables are far too large");
   const spec = blankMap(internalMapName(objName, realName), realName, kind, sec.index, 0);
   spec.type = MAP_TYPE.ARRAY;
   spec.keySize = 4;
