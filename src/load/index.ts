@@ -8,5 +8,6 @@ export { OpenFile, ifIndex } from "./target.ts";
 export { possibleCpus, numPossibleCpus, parseCpuList } from "./cpus.ts";
 export { toBytes, readUint, type BytesLike } from "./bytes.ts";
 export { VerifierError } from "../sys/progload.ts";
+export { allIds, enableStats } from "../sys/bpf.ts";
 export { SysError, errnoName } from "../sys/errno.ts";
 export * from "../sys/constants.ts";

@@ -31,7 +31,10 @@ export interface ProgramAttrs {
   flags?: number;
   kernVersion?: number;
   ifindex?: number;
+  /** fds that ld_imm64 BPF_PSEUDO_MAP_IDX / MAP_IDX_VALUE (imm = index) and kfunc calls (off = index) name. */
   fdArray?: Int32Array | Uint32Array;
+  /** Maps by index for BPF_PSEUDO_MAP_IDX references: a shorthand for fdArray. */
+  maps?: readonly { fd: number }[];
 }
 
 export interface RunOptions {
@@ -138,7 +141,7 @@ export class Program extends FdOwner {
       progFlags: a.flags,
       kernVersion: a.kernVersion,
       progIfindex: a.ifindex,
-      fdArray: a.fdArray,
+      fdArray: a.fdArray ?? (a.maps ? Int32Array.from(a.maps, (m) => m.fd) : undefined),
     });
     return Program.fromFd(fd, log);
   }
