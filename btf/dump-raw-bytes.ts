@@ -1,10 +1,10 @@
-// The bpftool raw listing of parsed BTF written straight from the type words into bytes: names are
-// copied from the string table as they are (no decoding, byte-exact like bpftool's printf) and
-// no model objects are built, which keeps `tsbpf btf dump` on vmlinux faster than bpftool.
-// Model-only BTF (built or modified) goes through the text formatter in dump-raw.ts instead.
+// The bpftool raw listing (text and JSON) of parsed BTF written straight from the type words into
+// bytes: names are copied from the string table as they are (no decoding, byte-exact like
+// bpftool's printf) and no model objects are built, which keeps `tsbpf btf dump` on vmlinux
+// faster than bpftool. Model-only BTF (built or modified) goes through dump-raw.ts instead.
 
 import type { Btf, RawTypes } from "./btf.ts";
-import { dumpRaw, intEncoding, KIND_LABEL } from "./dump-raw.ts";
+import { dumpJson, dumpRaw, intEncoding, KIND_LABEL } from "./dump-raw.ts";
 import type { StringTable } from "./strings.ts";
 import { KIND_NAMES } from "./types.ts";
 
@@ -110,6 +110,145 @@ class Out {
     for (; p < end; p++) dst[n++] = src[p];
     this.n = n;
   }
+
+  /** The name at `off` as a JSON string literal ("(anon)" for offset 0). */
+  jname(table: StringTable, off: number): void {
+    this.ch(34);
+    if (off === 0) this.lit(L.anon);
+    else {
+      let t = table;
+      while (off < t.start && t.base) t = t.base;
+      const src = t.storage;
+      for (let p = off - t.start; src[p] !== 0; p++) {
+        const c = src[p];
+        if (c === 34 || c === 92) this.ch(92), this.ch(c);
+        else if (c < 0x20) this.lit(enc.encode(`\\u${c.toString(16).padStart(4, "0")}`));
+        else this.ch(c);
+      }
+    }
+    this.ch(34);
+  }
+
+  /** `,"key":` (the comma omitted for the first field of an object). */
+  key(k: Uint8Array): void {
+    this.lit(k);
+  }
+}
+
+const J = Object.fromEntries(
+  ["id", "kind", "name", "size", "bits_offset", "nr_bits", "encoding", "type_id", "index_type_id", "nr_elems", "vlen", "members", "values", "params", "vars", "val", "bitfield_size", "fwd_kind", "linkage", "ret_type_id", "offset", "component_idx"].map((k) => [k, b(`,"${k}":`)]),
+) as Record<string, Uint8Array>;
+const JQ = {
+  open: b(`{"id":`),
+  memberOpen: b(`{"name":`),
+  secinfoOpen: b(`{"type_id":`),
+  signed: b(`"SIGNED"`),
+  unsigned: b(`"UNSIGNED"`),
+  struct: b(`"struct"`),
+  union: b(`"union"`),
+};
+const JLABELS = KIND_NAMES.map((k) => b(`"${KIND_LABEL[k]}"`));
+const JINT_ENC = INT_ENC.map((e) => b(`"${new TextDecoder().decode(e)}"`));
+const JLINKAGE = ["static", "global", "extern"].map((l) => b(`"${l}"`));
+
+/** One record as bpftool's JSON object (same keys, same order). */
+function writeJsonRecord(o: Out, btf: Btf, raw: RawTypes, id: number): void {
+  const w = raw.words;
+  const strs = btf.strings;
+  const at = raw.offsets[id - btf.firstId];
+  const info = w[at + 1];
+  const kind = (info >>> 24) & 0x1f;
+  const vlen = info & 0xffff;
+  const kflag = info >>> 31;
+  const st = w[at + 2];
+  const x = at + 3;
+  o.lit(JQ.open), o.u(id), o.key(J.kind), o.lit(JLABELS[kind]), o.key(J.name), o.jname(strs, w[at]);
+  switch (kind) {
+    case 1: {
+      const v = w[x];
+      o.key(J.size), o.u(st), o.key(J.bits_offset), o.u((v >>> 16) & 0xff), o.key(J.nr_bits), o.u(v & 0xff);
+      o.key(J.encoding), o.lit(JINT_ENC[(v >>> 24) & 0x0f]);
+      break;
+    }
+    case 2:
+    case 8:
+    case 9:
+    case 10:
+    case 11:
+    case 18:
+      o.key(J.type_id), o.u(st);
+      break;
+    case 3:
+      o.key(J.type_id), o.u(w[x]), o.key(J.index_type_id), o.u(w[x + 1]), o.key(J.nr_elems), o.u(w[x + 2]);
+      break;
+    case 4:
+    case 5:
+      o.key(J.size), o.u(st), o.key(J.vlen), o.u(vlen), o.key(J.members), o.ch(91);
+      for (let p = x, end = x + 3 * vlen; p < end; p += 3) {
+        const off = w[p + 2];
+        if (p !== x) o.ch(44);
+        o.lit(JQ.memberOpen), o.jname(strs, w[p]), o.key(J.type_id), o.u(w[p + 1]), o.key(J.bits_offset);
+        if (kflag) {
+          o.u(off & 0xffffff);
+          if (off >>> 24) o.key(J.bitfield_size), o.u(off >>> 24);
+        } else o.u(off);
+        o.ch(125);
+      }
+      o.ch(93);
+      break;
+    case 6:
+    case 19: {
+      const step = kind === 6 ? 2 : 3;
+      o.key(J.encoding), o.lit(kflag ? JQ.signed : JQ.unsigned), o.key(J.size), o.u(st), o.key(J.vlen), o.u(vlen), o.key(J.values), o.ch(91);
+      for (let p = x, end = x + step * vlen; p < end; p += step) {
+        if (p !== x) o.ch(44);
+        o.lit(JQ.memberOpen), o.jname(strs, w[p]), o.key(J.val);
+        if (kind === 6) {
+          if (kflag) o.i(w[p + 1] | 0);
+          else o.u(w[p + 1]);
+        } else if (w[p + 2] === 0) o.u(w[p + 1]);
+        else {
+          const u = (BigInt(w[p + 2]) << 32n) | BigInt(w[p + 1]);
+          o.str(String(kflag ? BigInt.asIntN(64, u) : u));
+        }
+        o.ch(125);
+      }
+      o.ch(93);
+      break;
+    }
+    case 7:
+      o.key(J.fwd_kind), o.lit(kflag ? JQ.union : JQ.struct);
+      break;
+    case 12:
+      o.key(J.type_id), o.u(st), o.key(J.linkage), o.lit(JLINKAGE[vlen]);
+      break;
+    case 13:
+      o.key(J.ret_type_id), o.u(st), o.key(J.vlen), o.u(vlen), o.key(J.params), o.ch(91);
+      for (let p = x, end = x + 2 * vlen; p < end; p += 2) {
+        if (p !== x) o.ch(44);
+        o.lit(JQ.memberOpen), o.jname(strs, w[p]), o.key(J.type_id), o.u(w[p + 1]), o.ch(125);
+      }
+      o.ch(93);
+      break;
+    case 14:
+      o.key(J.type_id), o.u(st), o.key(J.linkage), o.lit(JLINKAGE[w[x]]);
+      break;
+    case 15:
+      o.key(J.size), o.u(st), o.key(J.vlen), o.u(vlen), o.key(J.vars), o.ch(91);
+      for (let p = x, end = x + 3 * vlen; p < end; p += 3) {
+        if (p !== x) o.ch(44);
+        o.lit(JQ.secinfoOpen), o.u(w[p]), o.key(J.offset), o.u(w[p + 1]), o.key(J.size), o.u(w[p + 2]), o.ch(125);
+      }
+      o.ch(93);
+      break;
+    case 16:
+      o.key(J.size), o.u(st);
+      break;
+    case 17:
+      o.key(J.type_id), o.u(st), o.key(J.component_idx), o.i(w[x] | 0);
+      break;
+  }
+  o.ch(125);
 }
 
 function writeRecord(o: Out, btf: Btf, raw: RawTypes, id: number): void {
@@ -228,5 +367,19 @@ export function dumpRawBytes(btf: Btf): Uint8Array {
   if (!raw) return enc.encode([...dumpRaw(btf)].join(""));
   const o = new Out();
   for (let id = btf.firstId; id < btf.typeCount; id++) writeRecord(o, btf, raw, id);
+  return o.buf.subarray(0, o.n);
+}
+
+/** The bpftool JSON listing `{"types":[...]}` as bytes: from the words when parsed and untouched. */
+export function dumpJsonBytes(btf: Btf): Uint8Array {
+  const raw = btf.rawTypes();
+  if (!raw) return enc.encode([...dumpJson(btf)].join(""));
+  const o = new Out();
+  o.lit(b(`{"types":[`));
+  for (let id = btf.firstId; id < btf.typeCount; id++) {
+    if (id !== btf.firstId) o.ch(44);
+    writeJsonRecord(o, btf, raw, id);
+  }
+  o.lit(b("]}\n"));
   return o.buf.subarray(0, o.n);
 }

@@ -6,6 +6,6 @@ export { StringTable } from "./strings.ts";
 export { parseBtf, parseHeader, type ParseOptions } from "./parse.ts";
 export { encodeBtf, type EncodeOptions } from "./encode.ts";
 export { dumpRaw, dumpJson, formatRawType, formatJsonType } from "./dump-raw.ts";
-export { dumpRawBytes } from "./dump-raw-bytes.ts";
+export { dumpJsonBytes, dumpRawBytes } from "./dump-raw-bytes.ts";
 export { findBtf, loadBtfFile, loadBtfWithExt, elfSections, type BtfBlobs } from "./file.ts";
 export { parseBtfExt, CORE_RELO_KINDS, CORE_RELO_KIND_LIBBPF, type BtfExt, type CoreRelo, type CoreReloKind, type ExtSection, type FuncInfo, type LineInfo, type ExtParseOptions } from "./ext.ts";

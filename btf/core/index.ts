@@ -7,3 +7,4 @@ export { parseLocalSpec, matchSpec, formatSpec } from "./spec.ts";
 export { fieldsAreCompat, typesAreCompat, typesMatch } from "./compat.ts";
 export { findCandidates } from "./candidates.ts";
 export { essentialName, resolveSize } from "./walk.ts";
+export { formatFixup, describeOutcome, summarize, fixupJson, type FixupSummary } from "./format.ts";

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { haveKernelBtf, haveTool, ROOT, run } from "../support/env.ts";
-import { Btf, dumpJson, dumpRaw, dumpRawBytes, encodeBtf, loadBtfFile, type BtfType } from "../../btf/index.ts";
+import { Btf, dumpJson, dumpJsonBytes, dumpRaw, dumpRawBytes, encodeBtf, loadBtfFile, type BtfType } from "../../btf/index.ts";
 import { buildTestObjects, fixtureObjectsWithBtf } from "./objects.ts";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -63,6 +63,7 @@ describe.skipIf(!ready)("btf dump vs bpftool", () => {
     for (const obj of objects) {
       const theirs = JSON.parse(run("bpftool", ["-j", "btf", "dump", "file", obj, "format", "raw"]));
       expect(asBpftoolJson(JSON.parse([...dumpJson(loadBtfFile(obj))].join("")))).toEqual(theirs);
+      expect(asBpftoolJson(JSON.parse(new TextDecoder().decode(dumpJsonBytes(loadBtfFile(obj)))))).toEqual(theirs);
     }
   });
 

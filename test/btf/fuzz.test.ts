@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { haveKernelBtf, haveTool, inCI } from "../support/env.ts";
 import { TsbpfError } from "../../src/errors.ts";
-import { Btf, dumpJson, dumpRawBytes, encodeBtf, findBtf, formatRawType, parseBtf, type BtfType } from "../../btf/index.ts";
+import { Btf, dumpJson, dumpJsonBytes, dumpRawBytes, encodeBtf, findBtf, formatRawType, parseBtf, type BtfType } from "../../btf/index.ts";
 import { buildTestObjects, readBytes } from "./objects.ts";
 
 const ready = haveKernelBtf() && haveTool("clang-19") && haveTool("bpftool");
@@ -63,6 +63,7 @@ function exercise(bytes: Uint8Array, elf: boolean): void {
     const blob = elf ? findBtf(bytes, "fuzz.o").btf : { bytes, offset: 0 };
     const btf = parseBtf(blob.bytes, { fileOffset: blob.offset });
     dumpRawBytes(btf);
+    JSON.parse(new TextDecoder().decode(dumpJsonBytes(btf)));
     for (let id = 0; id < btf.typeCount; id++) formatRawType(btf, btf.type(id));
     for (const chunk of dumpJson(btf)) expect(chunk.length).toBeGreaterThan(0);
     encodeBtf(btf);
