@@ -1,0 +1,162 @@
+// A BPF ring buffer consumer over shared memory: the consumer page (ours to write), the producer
+// page and the data pages mapped twice by the kernel so a record never wraps. Records are read in
+// place; epoll on the map fd says when the producer has published more.
+// Layout and header bits: include/uapi/linux/bpf.h (BPF_RINGBUF_*) and kernel/bpf/ringbuf.c.
+
+import { TsbpfError } from "../errors.ts";
+import { MAP_TYPE } from "../sys/constants.ts";
+import { door } from "../sys/door.ts";
+import { SysError } from "../sys/errno.ts";
+import type { BpfMap } from "./map.ts";
+
+const PAGE = 4096;
+const BUSY_BIT = 0x80000000;
+const DISCARD_BIT = 0x40000000;
+const HDR_SZ = 8;
+const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
+const EPOLL_CTL_ADD = 1, EPOLLIN = 1, EPOLL_CLOEXEC = 0o2000000;
+
+export class RingBuffer implements Disposable {
+  readonly map: BpfMap;
+  readonly size: number;
+  #consumer = { addr: 0, len: PAGE };
+  #producer = { addr: 0, len: 0 };
+  #cons: DataView;
+  #prod: DataView;
+  #data: Uint8Array;
+  #dataView: DataView;
+  #mask: number;
+  #epfd = -1;
+  #events = new Uint8Array(12);
+  /** Records skipped because the producer discarded them. */
+  discarded = 0;
+
+  constructor(map: BpfMap) {
+    if (map.type !== MAP_TYPE.RINGBUF) {
+      throw new TsbpfError("LOAD_BAD_INPUT", `map ${map.name} is not a ring buffer (type ${map.type})`, {}, "create it with mapType: \"RINGBUF\"");
+    }
+    this.map = map;
+    this.size = map.maxEntries;
+    this.#mask = this.size - 1;
+    const d = door();
+    const c = d.mmap(PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, map.fd, 0);
+    if (c < 0) throw new SysError("mmap", -c, "ring buffer consumer page");
+    this.#consumer.addr = c;
+    const plen = PAGE + 2 * this.size;
+    const p = d.mmap(plen, PROT_READ, MAP_SHARED, map.fd, PAGE);
+    if (p < 0) {
+      d.munmap(c, PAGE);
+      throw new SysError("mmap", -p, "ring buffer producer and data pages");
+    }
+    this.#producer = { addr: p, len: plen };
+    const cb = d.view(c, PAGE);
+    const pb = d.view(p, plen);
+    this.#cons = new DataView(cb.buffer, cb.byteOffset, 8);
+    this.#prod = new DataView(pb.buffer, pb.byteOffset, 8);
+    this.#data = pb.subarray(PAGE);
+    this.#dataView = new DataView(this.#data.buffer, this.#data.byteOffset, this.#data.byteLength);
+  }
+
+  get closed(): boolean {
+    return this.#consumer.addr === 0;
+  }
+
+  /** Bytes published and not yet consumed. */
+  available(): number {
+    this.#check();
+    return Number(this.#prod.getBigUint64(0, true) - this.#cons.getBigUint64(0, true));
+  }
+
+  /**
+   * Hand every committed record to `fn` (a view into the ring, valid only during the call), then
+   * release their space to the producer. Returns how many records were delivered.
+   */
+  consume(fn: (sample: Uint8Array) => void, max = Infinity): number {
+    this.#check();
+    let cons = this.#cons.getBigUint64(0, true);
+    const prod = this.#prod.getBigUint64(0, true);
+    let n = 0;
+    while (cons < prod && n < max) {
+      const off = Number(cons & BigInt(this.#mask));
+      const len = this.#dataView.getUint32(off, true);
+      if (len & BUSY_BIT) break; // reserved, not yet committed: later records wait for it
+      const size = (len & ~(BUSY_BIT | DISCARD_BIT)) >>> 0;
+      cons += BigInt((size + HDR_SZ + 7) & ~7);
+      if (len & DISCARD_BIT) {
+        this.discarded++;
+      } else {
+        fn(this.#data.subarray(off + HDR_SZ, off + HDR_SZ + size));
+        n++;
+      }
+      // Release as we go so a slow callback does not hold back the producer.
+      this.#cons.setBigUint64(0, cons, true);
+    }
+    return n;
+  }
+
+  /** Copies of the pending records. */
+  drain(max = Infinity): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.consume((s) => out.push(s.slice()), max);
+    return out;
+  }
+
+  /** Block up to `timeoutMs` (-1: forever) until the producer signals data; true if it did. */
+  wait(timeoutMs: number): boolean {
+    this.#check();
+    const d = door();
+    if (this.#epfd < 0) {
+      const ep = d.epollCreate(EPOLL_CLOEXEC);
+      if (ep < 0) throw new SysError("epoll_create1", -ep);
+      const ev = new Uint8Array(12);
+      new DataView(ev.buffer).setUint32(0, EPOLLIN, true);
+      const r = d.epollCtl(ep, EPOLL_CTL_ADD, this.map.fd, ev);
+      if (r < 0) {
+        d.close(ep);
+        throw new SysError("epoll_ctl", -r);
+      }
+      this.#epfd = ep;
+    }
+    const r = d.epollWait(this.#epfd, this.#events, timeoutMs);
+    if (r < 0 && r !== -4 /* EINTR */) throw new SysError("epoll_wait", -r);
+    return r > 0;
+  }
+
+  /**
+   * Records as they arrive (copies), polling every `pollMs` while empty so the event loop keeps
+   * running. Ends when `signal` aborts or the ring buffer is closed.
+   */
+  async *events(opts: { pollMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
+    const pollMs = opts.pollMs ?? 5;
+    while (!this.closed && !opts.signal?.aborted) {
+      const batch = this.drain();
+      if (batch.length === 0) {
+        await new Promise((r) => setTimeout(r, pollMs));
+        continue;
+      }
+      yield* batch;
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    return this.events();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    const d = door();
+    d.munmap(this.#producer.addr, this.#producer.len);
+    d.munmap(this.#consumer.addr, PAGE);
+    this.#consumer.addr = 0;
+    if (this.#epfd >= 0) d.close(this.#epfd);
+    this.#epfd = -1;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #check(): void {
+    if (this.closed) throw new TsbpfError("LOAD_CLOSED", `ring buffer of map ${this.map.name} is closed`, {}, "create a new RingBuffer");
+  }
+}
