@@ -37,7 +37,7 @@ export interface LibbpfObject {
   relos: Map<string, LibbpfRelo>;
   /** Result of loading everything. */
   load: number;
-  /** Per program (loaded alone): the instructions of its last BPF_PROG_LOAD, by the kernel's 15-char name. */
+  /** Per program: the instructions libbpf sent in its BPF_PROG_LOAD, by the kernel's 15-char name. */
   insns: Map<string, Uint8Array>;
 }
 
@@ -74,7 +74,7 @@ export function runOracle(exe: string, paths: string[], btf?: string): LibbpfObj
     else if (f[0] === "@load") {
       if (runName === "*") cur.load = Number(f[1]);
     } else if (f[0] === "@prog") {
-      if (runName !== "*" && f[1] === runName.slice(0, 15)) cur.insns.set(f[1], Uint8Array.from(Buffer.from(f[2], "hex")));
+      if (f[1] !== "" && f[1] !== "libbpf_nametest") cur.insns.set(f[1], Uint8Array.from(Buffer.from(f[2], "hex")));
     } else if (runName === "*") {
       const m = RELO.exec(line);
       if (!m) continue;

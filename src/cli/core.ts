@@ -1,0 +1,53 @@
+// `tsbpf core OBJ [--btf FILE] [--json]`: resolve an object's CO-RE relocations against a kernel's
+// BTF (the running one by default) and say, per relocation, what libbpf would patch, poison or
+// fail on — "will my CO-RE relocations hold on that kernel?", answered offline.
+
+import { readFileSync } from "node:fs";
+import { TsbpfError } from "../errors.ts";
+import { parseArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+import { loadBtfFile } from "../../btf/index.ts";
+import { fixupJson, formatFixup, objectCoreFixups, summarize } from "../../btf/core/index.ts";
+import { loadObject } from "../elf/index.ts";
+
+const VMLINUX = "/sys/kernel/btf/vmlinux";
+
+const HELP = `usage: tsbpf core OBJ [--btf FILE] [--all] [--json]
+
+Resolve the CO-RE relocations of a BPF object against a kernel's BTF, as libbpf would at load.
+  --btf FILE   target BTF: raw BTF (a vmlinux BTF dump) or an ELF file with .BTF
+               (default: ${VMLINUX}, the running kernel)
+  --all        include programs libbpf would not load (SEC("?..."))
+  --json       the fix-up list as JSON
+Exit status 1 if any relocation would be poisoned or would fail the load.`;
+
+function readFile(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new TsbpfError("IO", `cannot read ${path}: ${(e as Error).message}`, { file: path });
+  }
+}
+
+export const command: Command = {
+  name: "core",
+  help: HELP,
+  async run(argv: string[]): Promise<number> {
+    const a = parseArgs(argv, { values: ["--btf"], booleans: ["--json", "--all"] }, "core");
+    if (a.positionals.length !== 1) throw new TsbpfError("USAGE", "core: expected exactly one OBJ", {}, HELP);
+    const path = a.positionals[0];
+    const targetPath = a.values.get("--btf") ?? VMLINUX;
+    const obj = loadObject(readFile(path), { file: path });
+    const target = loadBtfFile(targetPath);
+    const fixups = objectCoreFixups(obj, target, { includeDisabled: a.flags.has("--all") });
+    const sum = summarize(fixups);
+    if (a.flags.has("--json")) {
+      process.stdout.write(JSON.stringify({ object: path, target: targetPath, summary: sum, fixups: fixups.map(fixupJson) }, null, 2) + "\n");
+    } else {
+      const lines = fixups.map(formatFixup);
+      lines.push(`${sum.total} CO-RE relocation${sum.total === 1 ? "" : "s"} against ${targetPath}: ${sum.patched} patched, ${sum.poisoned} poisoned, ${sum.failed} failing`);
+      process.stdout.write(lines.join("\n") + "\n");
+    }
+    return sum.poisoned + sum.failed > 0 ? 1 : 0;
+  },
+};
