@@ -19,4 +19,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: "btf", summary: "dump BTF (raw like bpftool, JSON)", load: () => import("./btf.ts") },
   { name: "disasm", summary: "disassemble a BPF object or raw code (llvm-objdump or kernel syntax)", load: () => import("./disasm.ts") },
   { name: "asm", summary: "assemble BPF text into an ELF object or raw bytes", load: () => import("./asm.ts") },
+  { name: "core", summary: "check CO-RE relocations against a kernel BTF (running or --btf FILE)", load: () => import("./core.ts") },
 ];
