@@ -29,6 +29,7 @@ import { resolveLabels } from "./assemble-labels.ts";
 import { parseMapDirective } from "./assemble-maps.ts";
 import { helperId } from "./helper-names.ts";
 import { encode } from "./encode.ts";
+import { decodeAt } from "./decode.ts";
 import { slotOffsets, type Insn } from "./insn.ts";
 import { parseIntLiteral, type Token } from "./lexer.ts";
 import { CALL_SRC, opDesc } from "./opcodes.ts";
@@ -42,7 +43,7 @@ export interface AsmSection {
   align: number;
   /** Code sections: instructions (labels resolved, symbolic refs in meta.ref until relocation). */
   insns: Insn[];
-  /** Data sections: bytes. */
+  /** Data sections: bytes. Code sections: raw bytes from .byte/.long… not yet a whole instruction. */
   data: number[];
   relocs: ObjReloc[];
 }
@@ -104,7 +105,8 @@ class Assembler {
       s = {
         name, code, nobits: type === "@nobits" || type === "%nobits" || (type === undefined && /^\.bss(\.|$)/.test(name)),
         flags: { alloc: f.includes("a"), write: f.includes("w"), exec: f.includes("x") },
-        align: code ? 8 : 1, insns: [], data: [], relocs: [],
+        // As llvm-mc: .text starts 4-aligned, other sections 1-aligned, until an align directive.
+        align: name === ".text" ? 4 : 1, insns: [], data: [], relocs: [],
       };
       this.sections.set(name, s);
     }
@@ -130,11 +132,13 @@ class Assembler {
   }
 
   private insn(insn: Insn, at: Pos): void {
+    this.checkCodeBoundary(at);
     if (!this.cur.code) fail(`instruction in data section '${this.cur.name}'`, at, "switch to a code section with .text or .section NAME,\"ax\"");
     this.cur.insns.push(insn);
   }
 
   private label(name: string, at: Pos): void {
+    this.checkCodeBoundary(at);
     const prev = this.labels.get(name);
     if (prev) fail(`label '${name}' is already defined at line ${prev.at.line}`, at);
     this.labels.set(name, { section: this.cur.name, index: this.cur.code ? this.cur.insns.length : this.cur.data.length, at });
@@ -153,6 +157,7 @@ class Assembler {
       if (!a || a.tokens.length !== 1 || (a.tokens[0].kind !== "id" && a.tokens[0].kind !== "str")) fail(`${name} expects a symbol name`, argAt(a));
       return a.tokens[0].text;
     };
+    if (/^\.(text|data|rodata|bss|section)$/.test(name)) this.checkCodeBoundary(at);
     switch (name) {
       case ".text": case ".data": case ".rodata": case ".bss":
         this.switchTo(name, undefined, undefined);
@@ -205,6 +210,7 @@ class Assembler {
         return;
       case ".zero": case ".skip": case ".space": {
         this.needData(name, at);
+        if (this.cur.code) fail(`${name} in code section '${this.cur.name}'`, at, "write instructions, or raw bytes with .byte");
         const n = this.number(args[0], at);
         const fill = args[1] ? this.number(args[1], at) & 0xff : 0;
         if (n < 0 || n > 1 << 24) fail(`bad size ${n}`, argAt(args[0]));
@@ -230,6 +236,26 @@ class Assembler {
         this.cur = prev;
         return;
       }
+      case ".comm": case ".lcomm": {
+        // Common symbols live in .bss, placed where they are declared (as llvm-mc places local ones).
+        const sym = symName(args[0]);
+        const size = this.number(args[1], at);
+        const align = args[2] ? this.number(args[2], at) : 1;
+        if (size < 0 || size > 1 << 24 || align < 1 || (align & (align - 1)) !== 0) fail(`bad ${name} size or alignment`, argAt(args[1]));
+        const prev = this.cur;
+        this.switchTo(".bss", "aw", "@nobits");
+        const bss = this.cur;
+        bss.align = Math.max(bss.align, align);
+        while (bss.data.length % align !== 0) bss.data.push(0);
+        this.label(sym, at);
+        for (let i = 0; i < size; i++) bss.data.push(0);
+        const a = this.attr(sym);
+        a.bind ??= name === ".lcomm" ? "local" : "global";
+        a.type ??= "object";
+        a.fixedSize = size;
+        this.cur = prev;
+        return;
+      }
       case ".license": {
         if (args.length !== 1 || args[0].tokens.length !== 1 || args[0].tokens[0].kind !== "str") fail('.license expects a string, e.g. .license "GPL"', at);
         if (this.license !== undefined) fail("the license is already set", at);
@@ -241,10 +267,32 @@ class Assembler {
     if (size === undefined) fail(`unknown directive '${name}'`, at, "see the directive list at the top of asm/assemble.ts");
     this.needData(name, at);
     for (const a of args) this.dataValue(a, size, argAt(a));
+    if (this.cur.code) this.drainCode(at);
   }
 
   private needData(name: string, at: Pos): void {
-    if (this.cur.code) fail(`${name} in code section '${this.cur.name}'`, at, "data directives belong in data sections such as .data or .rodata");
+    if (this.cur.code && name.startsWith(".a")) fail(`${name} in code section '${this.cur.name}'`, at, "strings belong in data sections such as .rodata");
+  }
+
+  /** Raw bytes written into a code section (e.g. ".byte 0x18, 0x11, …") become instructions. */
+  private drainCode(at: Pos): void {
+    const s = this.cur;
+    while (s.data.length >= 8) {
+      const need = s.data[0] === 0x18 ? 16 : 8;
+      if (s.data.length < need) return;
+      const r = decodeAt(new Uint8Array(s.data.slice(0, need)), 0);
+      if (!r.ok) fail(`raw bytes in code section '${s.name}' are not an instruction: ${r.error.message}`, at);
+      const insn = r.insn;
+      insn.meta = { source: { file: at.file, line: at.line, column: at.column, text: "" } };
+      s.insns.push(insn);
+      s.data.splice(0, need);
+    }
+  }
+
+  /** Code may not continue while raw bytes are half an instruction. */
+  private checkCodeBoundary(at: Pos): void {
+    const s = this.cur;
+    if (s.code && s.data.length > 0) fail(`${s.data.length} raw byte${s.data.length > 1 ? "s" : ""} in code section '${s.name}' do not make whole instructions`, at, "instructions are 8 bytes (16 for ld_imm64)");
   }
 
   private number(a: DirectiveArg | undefined, at: Pos): number {
@@ -280,6 +328,7 @@ class Assembler {
   private dataValue(a: DirectiveArg, size: number, at: Pos): void {
     const d = this.cur.data;
     if (a.tokens.length === 1 && a.tokens[0].kind === "id") {
+      if (this.cur.code) fail("symbol references in code are written as instructions (r1 = sym ll, call f)", at);
       // .long sym / .quad sym: an absolute relocation, as in .BTF.ext or jump tables.
       if (size !== 4 && size !== 8) fail(`a symbol needs .long or .quad`, at);
       this.cur.relocs.push({ offset: d.length, type: size === 8 ? R_BPF.ABS64 : R_BPF.ABS32, symbol: a.tokens[0].text });
@@ -297,6 +346,9 @@ class Assembler {
   }
 
   private finish(): AsmResult {
+    for (const s of this.sections.values()) {
+      if (s.code && s.data.length > 0) fail(`${s.data.length} raw bytes at the end of code section '${s.name}' do not make whole instructions`, { file: this.file });
+    }
     if (this.license !== undefined) {
       const prev = this.cur;
       this.switchTo("license", "aw", undefined);
@@ -468,10 +520,12 @@ class Assembler {
         const l = this.labels.get(ref.name);
         if (l) {
           // A function in another section: clang's encoding, src=1 and imm=-1 plus R_BPF_64_32.
+          // Like LLVM's ELF writer: global symbols are relocated against; local ones through their
+          // section's symbol, with the target's slot (minus one) as the addend in imm.
           const sym = symSet.get(ref.name);
           const next = drop();
           next.src = CALL_SRC.PSEUDO_CALL;
-          if (sym) {
+          if (sym && sym.bind !== "local") {
             next.imm = -1;
             s.relocs.push({ offset, type: R_BPF.R_64_32, symbol: ref.name });
           } else {
@@ -500,7 +554,8 @@ class Assembler {
         const next = drop();
         const l = this.labels.get(ref.name);
         const addend = ref.kind === "map_value" ? ref.offset : 0;
-        if (l && !symSet.has(ref.name)) {
+        const sym = symSet.get(ref.name);
+        if (l && (!sym || sym.bind === "local")) {
           const v = this.byteOffset(l) + addend;
           next.imm = v;
           next.imm64 = BigInt(v >>> 0);

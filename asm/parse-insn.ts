@@ -308,6 +308,8 @@ function parseAssign(c: Cursor, prefix: number | undefined): Insn {
   }
   if (c.isReg()) {
     const src = c.reg();
+    // "r0 = w1" is how clang -S prints its zero-extending move (MOV_32_64): a 32-bit mov.
+    if (dst.wide && !src.wide) return mk(CLASS.ALU | ALU_OP.mov | SRC.X, dst.n, src.n, 0, 0);
     sameWidth(c, dst, src);
     return mk(cls | ALU_OP.mov | SRC.X, dst.n, src.n, 0, 0);
   }

@@ -24,6 +24,43 @@ export function hex(b: Uint8Array): string {
   return Buffer.from(b).toString("hex");
 }
 
+// --- llvm-readelf-19's view of an object -----------------------------------------------------
+
+export interface Norm {
+  sections: Record<string, { type: string; flags: number; align: number; size: number; bytes: string }>;
+  relocs: Record<string, string[]>;
+  symbols: string[];
+}
+
+type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** What llvm-readelf-19 sees in an object, keeping only what must match. */
+export function readelfSummary(path: string): Norm {
+  const j = JSON.parse(run("llvm-readelf-19", ["--elf-output-style=JSON", "-S", "-s", "-r", "--section-data", path]))[0] as J;
+  const secs = (j.Sections as J[]).map((s) => s.Section);
+  const names = new Map<number, string>(secs.map((s) => [s.Index, s.Name.Name]));
+  const out: Norm = { sections: {}, relocs: {}, symbols: [] };
+  for (const s of secs) {
+    const n: string = s.Name.Name;
+    if (s.Type.Name === "SHT_NULL" || /^(\.strtab|\.symtab|\.llvm_addrsig)$/.test(n) || s.Type.Name === "SHT_REL") continue;
+    const bytes: number[] = s.SectionData?.Bytes ?? [];
+    out.sections[n] = { type: s.Type.Name, flags: s.Flags.Value, align: s.AddressAlignment, size: s.Size, bytes: Buffer.from(bytes).toString("hex") };
+  }
+  for (const r of (j.Relocations ?? []) as J[]) {
+    const target = names.get(secs.find((s) => s.Index === r.SectionIndex).Info)!;
+    out.relocs[target] = (r.Relocs as J[]).map((x) => `${x.Relocation.Offset} ${x.Relocation.Type.Name} ${x.Relocation.Symbol.Name}`);
+  }
+  for (const x of (j.Symbols ?? []) as J[]) {
+    const s = x.Symbol;
+    // Labels (local, untyped) are symbols for llvm-mc but not for clang -c; files and sections are bookkeeping.
+    if (s.Type.Name === "File" || s.Type.Name === "Section" || s.Name.Name === "") continue;
+    if (s.Type.Name === "None" && s.Binding.Name === "Local") continue;
+    out.symbols.push(`${s.Name.Name} ${s.Type.Name} ${s.Binding.Name} ${s.Section.Name} ${s.Value} ${s.Size}`);
+  }
+  out.symbols.sort();
+  return out;
+}
+
 // --- a generator of instruction text in llvm-mc's syntax ---------------------------------------
 
 const reg = fc.integer({ min: 0, max: 10 });
