@@ -14,6 +14,11 @@ const tools = haveTool("clang-19") && haveTool("bpftool") && haveTool("llvm-objd
 describe.skipIf(!tools)(".BTF.ext vs llvm tools", () => {
   const objects = tools ? buildTestObjects() : [];
 
+  it("reads both byte orders", () => {
+    expect(objects.some((o) => o.endsWith(".eb.o"))).toBe(true);
+    for (const obj of objects) expect(loadBtfWithExt(obj).btf.endian).toBe(obj.endsWith(".eb.o") ? "big" : "little");
+  });
+
   it("func_info names every function symbol at its instruction", () => {
     for (const obj of objects) {
       const { btf, ext } = loadBtfWithExt(obj);

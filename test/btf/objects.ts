@@ -1,5 +1,6 @@
-// Objects for the BTF tests: the C programs in test/btf/c built with clang-19 in a temp dir during
-// the run (vmlinux.h generated there by bpftool), plus every fixture object that carries .BTF.
+// Objects for the BTF tests: the C programs in test/btf/c built with clang-19 (both byte orders) in
+// a temp dir during the run (vmlinux.h generated there by bpftool), plus every fixture object that
+// carries .BTF.
 
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -19,17 +20,21 @@ export function buildTestObjects(): string[] {
   if (built) return built;
   const srcDir = join(ROOT, "test/btf/c");
   const sources = readdirSync(srcDir).filter((f) => f.endsWith(".bpf.c")).sort();
+  // Each source twice: little-endian (bpfel) and big-endian (bpfeb) objects.
+  const targets = [["bpf", ".o"], ["bpfeb", ".eb.o"]];
   const h = createHash("sha256");
-  h.update(readFileSync("/sys/kernel/btf/vmlinux"));
+  h.update(readFileSync("/sys/kernel/btf/vmlinux")).update(JSON.stringify(targets));
   for (const f of sources) h.update(f).update(readFileSync(join(srcDir, f)));
   const dir = join(tmpdir(), `tsbpf-btf-${h.digest("hex").slice(0, 16)}`);
-  const objs = sources.map((f) => join(dir, f.replace(/\.bpf\.c$/, ".o")));
+  const objs = sources.flatMap((f) => targets.map(([, ext]) => join(dir, f.replace(/\.bpf\.c$/, ext))));
   if (!existsSync(dir)) {
     const work = mkdtempSync(join(tmpdir(), "tsbpf-btf-build-"));
     writeFileSync(join(work, "vmlinux.h"), run("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "c"]));
     for (const f of sources) {
-      const obj = join(work, f.replace(/\.bpf\.c$/, ".o"));
-      run("clang-19", ["-g", "-O2", "-target", "bpf", "-mcpu=v3", "-I/usr/include/x86_64-linux-gnu", `-I${work}`, "-c", join(srcDir, f), "-o", obj]);
+      for (const [target, ext] of targets) {
+        const obj = join(work, f.replace(/\.bpf\.c$/, ext));
+        run("clang-19", ["-g", "-O2", "-target", target, "-mcpu=v3", "-I/usr/include/x86_64-linux-gnu", `-I${work}`, "-c", join(srcDir, f), "-o", obj]);
+      }
     }
     try {
       renameSync(work, dir);
