@@ -1,12 +1,12 @@
-// Loader benchmarks on the live kernel (root): map update/lookup operations per second and
-// program load time, in-process against libbpf (a C program linked with -lbpf, built here with
+// Loader benchmarks on the live kernel (root): map update/lookup operations per second, ring
+// buffer drain rate and program load time, in-process against libbpf (a C program linked with -lbpf, built here with
 // clang-19), and whole-process (one bun process loading a program vs `bpftool prog load`).
 
 import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BpfMap, Program } from "../src/load/index.ts";
+import { BpfMap, Program, RingBuffer } from "../src/load/index.ts";
 import { encode, type Insn } from "../asm/index.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -42,6 +42,9 @@ const C = `
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/libbpf.h>
+static long events;
+static int count_cb(void *ctx, void *data, size_t size) { (void)ctx; (void)data; (void)size; events++; return 0; }
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 int main(int argc, char **argv) {
   int n = atoi(argv[2]);
@@ -55,6 +58,17 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) { k = i & 1023; if (bpf_map_lookup_elem(fd, &k, &v)) return 1; }
     double t2 = now();
     printf("%f %f\\n", n / (t1 - t0), n / (t2 - t1));
+  } else if (!strcmp(argv[1], "ringbuf")) {
+    /* argv[3] map pin, argv[4] prog pin: fill the ring with n XDP test runs, then time one consume. */
+    int map = bpf_obj_get(argv[3]), prog = bpf_obj_get(argv[4]);
+    struct ring_buffer *rb = ring_buffer__new(map, count_cb, NULL, NULL);
+    char pkt[64] = {0};
+    LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = sizeof pkt, .repeat = n);
+    if (!rb || bpf_prog_test_run_opts(prog, &o)) return 1;
+    double t0 = now();
+    ring_buffer__consume(rb);
+    double t1 = now();
+    printf("%f %ld\\n", events / (t1 - t0), events);
   } else {
     static struct bpf_insn ins[4096];
     FILE *f = fopen(argv[3], "rb"); size_t cnt = fread(ins, 8, 4096, f); fclose(f);
@@ -90,14 +104,57 @@ t0 = performance.now();
 for (let i = 0; i < N_LOADS; i++) Program.load({ type: "XDP", insns: bytes, license: "GPL" }).close();
 const oursLoadUs = ((performance.now() - t0) / N_LOADS) * 1000;
 
+// ---- ring buffer: fill with XDP test runs calling bpf_ringbuf_output, time one full drain ----
+const N_EVENTS = 500_000;
+const rbMap = BpfMap.create({ mapType: "RINGBUF", keySize: 0, valueSize: 0, maxEntries: 16 << 20 });
+const emit: Insn[] = [
+  { op: 0x7a, dst: 10, src: 0, off: -8, imm: 42 }, // *(u64 *)(r10 - 8) = 42
+  { op: 0xbf, dst: 2, src: 10, off: 0, imm: 0 }, // r2 = r10
+  { op: 0x07, dst: 2, src: 0, off: 0, imm: -8 }, // r2 += -8
+  { op: 0x18, dst: 1, src: 1, off: 0, imm: rbMap.fd, imm64: BigInt(rbMap.fd) }, // r1 = map
+  { op: 0xb7, dst: 3, src: 0, off: 0, imm: 8 }, // r3 = 8
+  { op: 0xb7, dst: 4, src: 0, off: 0, imm: 0 }, // r4 = 0
+  { op: 0x85, dst: 0, src: 0, off: 0, imm: 130 }, // call bpf_ringbuf_output
+  { op: 0xb7, dst: 0, src: 0, off: 0, imm: 2 }, // r0 = XDP_PASS
+  { op: 0x95, dst: 0, src: 0, off: 0, imm: 0 }, // exit
+];
+const rbProg = Program.load({ type: "XDP", insns: emit, license: "GPL" });
+spawnSync("mount", ["-t", "bpf", "bpf", "/sys/fs/bpf"]); // harmless if already mounted
+const rbPin = `/sys/fs/bpf/tsbpf_bench_rb_${process.pid}`;
+const progPin = `/sys/fs/bpf/tsbpf_bench_rbprog_${process.pid}`;
+rbMap.pin(rbPin);
+rbProg.pin(progPin);
+const ring = new RingBuffer(rbMap);
+let seen = 0;
+// Warm up the JIT on the drain loop as a long-running consumer would be.
+for (let i = 0; i < 5; i++) {
+  rbProg.run({ data: new Uint8Array(64), repeat: 50_000 });
+  ring.consume(() => {
+    seen++;
+  });
+}
+seen = 0;
+rbProg.run({ data: new Uint8Array(64), repeat: N_EVENTS });
+t0 = performance.now();
+ring.consume(() => {
+  seen++;
+});
+const oursRing = seen / ((performance.now() - t0) / 1000);
+ring.close();
+
 // ---- in-process: libbpf ----
 const [nativeUpdate, nativeLookup] = sh(join(dir, "native"), ["maps", String(N_OPS)]).trim().split(" ").map(Number);
 const nativeLoadUs = Number(sh(join(dir, "native"), ["load", String(N_LOADS), join(dir, "prog.bin")]).trim());
+const [nativeRing, nativeSeen] = sh(join(dir, "native"), ["ringbuf", String(N_EVENTS), rbPin, progPin]).trim().split(" ").map(Number);
+unlinkSync(rbPin);
+unlinkSync(progPin);
+rbMap.close();
+rbProg.close();
+if (seen !== N_EVENTS || nativeSeen !== N_EVENTS) throw new Error(`ring buffer drains saw ${seen} (tsbpf) and ${nativeSeen} (libbpf) of ${N_EVENTS} events`);
 
 // ---- whole process: bun loading the program once vs bpftool prog load ----
 const child = join(dir, "child.ts");
 writeFileSync(child, `import { Program } from ${JSON.stringify(join(ROOT, "src/load/index.ts"))};\nimport { readFileSync } from "node:fs";\nProgram.load({ type: "XDP", insns: new Uint8Array(readFileSync(process.argv[2])), license: "GPL" }).close();\n`);
-spawnSync("mount", ["-t", "bpf", "bpf", "/sys/fs/bpf"]); // harmless if already mounted
 t0 = performance.now();
 for (let i = 0; i < N_PROCS; i++) sh(process.execPath, [child, join(dir, "prog.bin")]);
 const oursProcMs = (performance.now() - t0) / N_PROCS;
@@ -116,4 +173,5 @@ console.log("| --- | ---: | ---: | ---: |");
 console.log(`| hash map update, ops/s (in-process, libbpf) | ${fmt(oursUpdate)} | ${fmt(nativeUpdate)} | ${(oursUpdate / nativeUpdate).toFixed(2)} |`);
 console.log(`| hash map lookup, ops/s (in-process, libbpf) | ${fmt(oursLookup)} | ${fmt(nativeLookup)} | ${(oursLookup / nativeLookup).toFixed(2)} |`);
 console.log(`| load 202-insn XDP program, µs (in-process, libbpf bpf_prog_load) | ${fmt(oursLoadUs)} | ${fmt(nativeLoadUs)} | ${(oursLoadUs / nativeLoadUs).toFixed(2)} |`);
+console.log(`| ring buffer drain, events/s (500k 8-byte records, libbpf ring_buffer__consume) | ${fmt(oursRing)} | ${fmt(nativeRing)} | ${(oursRing / nativeRing).toFixed(2)} |`);
 console.log(`| load same program, ms per process (bun script vs bpftool prog load) | ${fmt(oursProcMs)} | ${fmt(bpftoolProcMs)} | ${(oursProcMs / bpftoolProcMs).toFixed(2)} |`);
