@@ -184,8 +184,10 @@ export function encodeBtf(btf: Btf, opts: EncodeOptions = {}): Uint8Array {
   const out = new Uint8Array(hdrLen + typeLen + strings.length);
   const dv = new DataView(out.buffer);
   const le = (opts.endian ?? btf.endian) === "little";
-  const typeOff = btf.layout.stringsFirst ? strings.length : 0;
-  const strOff = btf.layout.stringsFirst ? 0 : typeLen;
+  // Strings first only when the type section after them stays 4-byte aligned (as parsed).
+  const stringsFirst = btf.layout.stringsFirst && strings.length % 4 === 0;
+  const typeOff = stringsFirst ? strings.length : 0;
+  const strOff = stringsFirst ? 0 : typeLen;
   dv.setUint16(0, BTF_MAGIC, le);
   dv.setUint8(2, 1);
   dv.setUint8(3, 0);

@@ -166,3 +166,42 @@ describe("header checks", () => {
     fails(b, "BTF_BAD_STRING", 24, /name offset 5/);
   });
 });
+
+describe("section layouts", () => {
+  // [1] INT 'x' size=4 bits_offset=0 nr_bits=32 encoding=SIGNED, strings "\0x\0".
+  const typeWords = [1, 0x01000000, 4, 0x01000020];
+  const blob = (hdrLen: number, stringsFirst: boolean): Uint8Array => {
+    const strs = [0, 0x78, 0];
+    const typeLen = typeWords.length * 4;
+    const b = new Uint8Array(hdrLen + typeLen + 4);
+    const dv = new DataView(b.buffer);
+    dv.setUint16(0, 0xeb9f, true);
+    b[2] = 1;
+    dv.setUint32(4, hdrLen, true);
+    // Strings padded to 4 bytes when first, so the type section stays aligned.
+    const strLen = stringsFirst ? 4 : 3;
+    dv.setUint32(8, stringsFirst ? strLen : 0, true);
+    dv.setUint32(12, typeLen, true);
+    dv.setUint32(16, stringsFirst ? 0 : typeLen, true);
+    dv.setUint32(20, strLen, true);
+    const tOff = hdrLen + (stringsFirst ? strLen : 0);
+    typeWords.forEach((w, i) => dv.setUint32(tOff + 4 * i, w, true));
+    b.set(strs, hdrLen + (stringsFirst ? 0 : typeLen));
+    return b.subarray(0, hdrLen + typeLen + strLen);
+  };
+
+  it("strings-first and longer zero-padded headers parse and re-encode identically", () => {
+    for (const [hdrLen, first] of [[24, false], [24, true], [32, false], [32, true]] as const) {
+      const b = blob(hdrLen, first);
+      const btf = parseBtf(b);
+      expect(btf.type(1)).toMatchObject({ kind: "int", name: "x", size: 4, encoding: 1, bits: 32 });
+      expect(Buffer.compare(Buffer.from(encodeBtf(btf)), Buffer.from(b))).toBe(0);
+    }
+  });
+
+  it("a non-zero byte in a longer header is refused at its offset", () => {
+    const b = blob(32, false).slice();
+    b[29] = 1;
+    expect(() => parseBtf(b)).toThrow(/non-zero header field at byte 29/);
+  });
+});
