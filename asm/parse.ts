@@ -30,7 +30,14 @@ export interface ParseOptions {
   file?: string;
   /** Record the source line on each instruction's meta.source (default true). */
   keepSource?: boolean;
+  /**
+   * The text is a kernel verifier log or a bpftool dump: take only the "N: (op) insn" lines and
+   * skip the rest (register states, messages, source lines), which are not assembly.
+   */
+  log?: boolean;
 }
+
+const LOG_INSN = /^\s*\d+: \([0-9a-f]{2}\) /;
 
 const HEX_BYTE = /^[0-9a-fA-F]{2}$/;
 
@@ -40,7 +47,10 @@ export function parse(text: string, opts: ParseOptions = {}): Stmt[] {
   const keep = opts.keepSource ?? true;
   const lx = new Lexer(text);
   const out: Stmt[] = [];
-  for (let line = lx.next(); line !== undefined; line = lx.next()) parseLine(line, file, keep, out);
+  for (let line = lx.next(); line !== undefined; line = lx.next()) {
+    if (opts.log && !LOG_INSN.test(line.text)) continue;
+    parseLine(line, file, keep, out);
+  }
   return out;
 }
 
