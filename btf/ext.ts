@@ -200,3 +200,23 @@ export function parseBtfExt(bytes: Uint8Array, btf: Btf, opts: ExtParseOptions =
     recordSizes: { funcInfo: func.recSize, lineInfo: line.recSize, coreRelo: core.recSize },
   };
 }
+
+/**
+ * The line_info record in effect at instruction `insn` of a section: the last one at or before
+ * it (records are sorted by instruction, as clang emits and the kernel requires), or undefined
+ * before the first record.
+ */
+export function lineAt(sec: ExtSection<LineInfo>, insn: number): LineInfo | undefined {
+  const r = sec.records;
+  let lo = 0;
+  let hi = r.length - 1;
+  let found: LineInfo | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (r[mid].insn <= insn) {
+      found = r[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { haveKernelBtf, haveRoot, haveTool, run } from "../support/env.ts";
 import { TsbpfError } from "../../src/errors.ts";
-import { CORE_RELO_KIND_LIBBPF, loadBtfWithExt, parseBtfExt, findBtf, parseBtf } from "../../btf/index.ts";
+import { CORE_RELO_KIND_LIBBPF, lineAt, loadBtfWithExt, parseBtfExt, findBtf, parseBtf } from "../../btf/index.ts";
 import { buildTestObjects, readBytes } from "./objects.ts";
 
 const tools = haveTool("clang-19") && haveTool("bpftool") && haveTool("llvm-objdump-19") && haveTool("llvm-dwarfdump-19") && haveTool("llvm-readelf-19") && haveKernelBtf();
@@ -59,6 +59,18 @@ describe.skipIf(!tools)(".BTF.ext vs llvm tools", () => {
       }
     }
     expect(checked).toBeGreaterThan(20);
+  });
+
+  it("lineAt gives the line in effect at every instruction", () => {
+    for (const obj of objects) {
+      for (const sec of loadBtfWithExt(obj).ext!.lineInfo) {
+        const last = sec.records[sec.records.length - 1].insn;
+        for (let insn = 0; insn <= last + 2; insn++) {
+          const scan = sec.records.filter((r) => r.insn <= insn).pop();
+          expect(lineAt(sec, insn)).toBe(scan);
+        }
+      }
+    }
   });
 });
 
