@@ -6,7 +6,7 @@ import { unlinkSync } from "node:fs";
 import { getFdById, linkCreate, linkDetach, linkUpdate, objGet, objPin, rawTracepointOpen, type LinkTarget } from "../sys/bpf.ts";
 import { ATTACH_TYPE, type AttachTypeName } from "../sys/constants.ts";
 import { linkInfo, type LinkInfo } from "../sys/info.ts";
-import { openCpuClock, openTracepoint, openUprobe, perfEnable } from "../sys/perf.ts";
+import { openCpuClock, openKprobe, openTracepoint, openUprobe, perfEnable } from "../sys/perf.ts";
 import { FdOwner, closeQuietly } from "./fd.ts";
 import { ifIndex, ifIndexExists } from "./target.ts";
 import { SysError } from "../sys/errno.ts";
@@ -98,6 +98,11 @@ export class Link extends FdOwner {
   /** uprobe/uretprobe programs at a file offset of an ELF binary. */
   static uprobe(prog: ProgramLike, binary: string, offset: bigint, opts: { retprobe?: boolean; pid?: number } = {}): Link {
     return Link.perfEvent(prog, openUprobe(binary, offset, opts), `${opts.retprobe ? "uretprobe" : "uprobe"} ${binary}+0x${offset.toString(16)}`);
+  }
+
+  /** kprobe/kretprobe programs on a kernel function (needs a kernel with kprobe events). */
+  static kprobe(prog: ProgramLike, func: string, opts: { offset?: bigint; retprobe?: boolean } = {}): Link {
+    return Link.perfEvent(prog, openKprobe(func, opts), `${opts.retprobe ? "kretprobe" : "kprobe"} ${func}`);
   }
 
   /** perf_event programs sampling cpu-clock on one CPU at `freq` Hz. */

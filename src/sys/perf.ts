@@ -98,7 +98,10 @@ export function openCpuClock(cpu: number, freq: number): number {
 
 function pmuType(pmu: string): number {
   const path = `/sys/bus/event_source/devices/${pmu}/type`;
-  if (!existsSync(path)) throw new TsbpfError("LOAD_BAD_INPUT", `this kernel has no ${pmu} PMU`, { file: path }, `the kernel needs CONFIG_${pmu.toUpperCase()}_EVENTS`);
+  if (!existsSync(path)) {
+    throw new TsbpfError("LOAD_BAD_INPUT", `this kernel cannot attach ${pmu}s: it has no ${pmu} PMU`, { file: path },
+      `the kernel was built without CONFIG_${pmu.toUpperCase()}_EVENTS${pmu === "kprobe" ? " (or kprobes at all); tracepoints, raw_tp or tp_btf programs can often observe the same events" : ""}`);
+  }
   return Number(readFileSync(path, "utf8").trim());
 }
 
@@ -121,4 +124,17 @@ export function openUprobe(binary: string, offset: bigint, opts: { retprobe?: bo
     config2: offset,
     sample: 1n,
   }, pid, pid === -1 ? (opts.cpu ?? 0) : -1, -1, [path]);
+}
+
+/** A kprobe (or kretprobe) on kernel function `func` + `offset`, through the dynamic kprobe PMU. */
+export function openKprobe(func: string, opts: { offset?: bigint; retprobe?: boolean; cpu?: number } = {}): number {
+  const type = pmuType("kprobe");
+  const name = cstring(func);
+  return perfEventOpen({
+    type,
+    config: opts.retprobe ? retprobeBit("kprobe") : 0n,
+    config1: BigInt(door().address(name)),
+    config2: opts.offset ?? 0n,
+    sample: 1n,
+  }, -1, opts.cpu ?? 0, -1, [name]);
 }

@@ -3,7 +3,7 @@
 // a perf_event program sampling cpu-clock while we spin.
 
 import { describe, expect, test } from "vitest";
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { haveBun, haveRoot, haveTool, run } from "../support/env.ts";
 import { HELPER, atomicAdd64, call, exit, jImm, ldMapFd, ldx, movImm, movReg, addImm, rshImm, st } from "./insns.ts";
 import type { Insn } from "../../asm/index.ts";
@@ -65,5 +65,20 @@ describe.skipIf(!live)("perf event attachments", () => {
     const n = counts.getNumber(0)!;
     expect(n).toBeGreaterThan(20n);
     expect(n).toBeLessThan(700n); // 300 ms at 1 kHz on the one CPU we run on at a time
+  });
+
+  test("kprobe: the program loads; attaching works where the kernel has kprobe events, else a typed error says why", () => {
+    using prog = Program.load({ type: "KPROBE", insns: [movImm(0, 0), exit()], license: "GPL", name: "kp" });
+    const kprobes = existsSync("/sys/bus/event_source/devices/kprobe/type");
+    if (kprobes) {
+      using l = Link.kprobe(prog, "do_sys_openat2");
+      expect(l.info().progId).toBe(prog.id);
+    } else {
+      expect(() => Link.kprobe(prog, "do_sys_openat2")).toThrow(expect.objectContaining({
+        code: "LOAD_BAD_INPUT",
+        message: expect.stringMatching(/no kprobe PMU/),
+        hint: expect.stringMatching(/CONFIG_KPROBE_EVENTS/),
+      }));
+    }
   });
 });
