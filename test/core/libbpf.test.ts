@@ -121,7 +121,8 @@ describe.skipIf(!ready)("CO-RE fix-ups equal libbpf's", () => {
       compareLog(obj, fixups, kernelRuns[i]);
       n += fixups.length;
     });
-    expect(n).toBeGreaterThan(100);
+    // The crafted objects alone carry 47; the fixtures add theirs.
+    expect(n).toBeGreaterThan(47);
   });
 
   it("against a custom target BTF (libbpf's btf_custom_path)", () => {
