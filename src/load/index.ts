@@ -3,6 +3,7 @@ export { BpfMap, mapTypeNumber, type MapAttrs } from "./map.ts";
 export { Program, attachedPrograms, progTypeNumber, attachTypeNumber, type ProgramAttrs, type RunOptions, type RunResult } from "./program.ts";
 export { BtfHandle } from "./btf.ts";
 export { RingBuffer } from "./ringbuf.ts";
+export { PerfBuffer, type PerfSample } from "./perfbuf.ts";
 export { Link, type ProgramLike } from "./link.ts";
 export { FdOwner } from "./fd.ts";
 export { OpenFile, ifIndex } from "./target.ts";
