@@ -15,6 +15,7 @@ export class StringTable {
   private used: number;
   private readonly cache = new Map<number, string>();
   private index: Map<string, number> | undefined;
+  private searches = 0;
 
   constructor(bytes: Uint8Array, base?: StringTable) {
     this.base = base;
@@ -82,13 +83,21 @@ export class StringTable {
     return utf8.decode(b.subarray(rel, end));
   }
 
-  /** The offset of `name` if the table holds it as a whole string (not a suffix), else undefined. */
+  /**
+   * The offset of `name` if the table holds it (as a string or the tail of one), else undefined.
+   * A few lookups search the bytes; many (a model being built) switch to a full index.
+   */
   find(name: string): number | undefined {
     if (name === "") return 0;
     const fromBase = this.base?.find(name);
     if (fromBase !== undefined) return fromBase;
-    if (!this.index) this.index = this.buildIndex();
-    return this.index.get(name);
+    if (this.index) return this.index.get(name);
+    if (++this.searches > 256) {
+      this.index = this.buildIndex();
+      return this.index.get(name);
+    }
+    const offs = this.ownOffsetsOf(name);
+    return offs.length ? offs[0] : undefined;
   }
 
   private buildIndex(): Map<string, number> {
@@ -110,7 +119,11 @@ export class StringTable {
    */
   offsetsOf(name: string): number[] {
     if (name === "") return [0];
-    const out = this.base ? this.base.offsetsOf(name) : [];
+    return [...(this.base ? this.base.offsetsOf(name) : []), ...this.ownOffsetsOf(name)];
+  }
+
+  private ownOffsetsOf(name: string): number[] {
+    const out: number[] = [];
     const needle = new TextEncoder().encode(name + "\0");
     const hay = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.used);
     for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + 1)) out.push(this.start + i);

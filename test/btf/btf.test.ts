@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { haveKernelBtf } from "../support/env.ts";
 import { TsbpfError } from "../../src/errors.ts";
-import { Btf, encodeBtf, parseBtf } from "../../btf/index.ts";
+import { Btf, encodeBtf, parseBtf, StringTable } from "../../btf/index.ts";
 import { btfModel } from "./arbitrary.ts";
 
 describe.skipIf(!haveKernelBtf())("lookups on vmlinux", () => {
@@ -91,6 +91,29 @@ describe("lookups on random models", () => {
         expect(parsed.idsByName("added_int")).toEqual([id]);
         const again = parseBtf(encodeBtf(parsed));
         expect(again.type(id)).toMatchObject({ kind: "int", name: "added_int", size: 4, encoding: 1, bits: 32 });
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("string table", () => {
+  it("add/find/get agree, by byte search and by index, with a base", () => {
+    fc.assert(
+      fc.property(fc.array(fc.stringMatching(/^[a-c]{0,4}$/), { maxLength: 400 }), fc.array(fc.stringMatching(/^[a-c]{0,4}$/), { maxLength: 50 }), (names, baseNames) => {
+        const base = StringTable.empty();
+        for (const n of baseNames) expect(base.get(base.add(n))).toBe(n);
+        const t = StringTable.empty(base);
+        const offs = names.map((n) => t.add(n));
+        names.forEach((n, i) => {
+          expect(t.get(offs[i])).toBe(n);
+          expect(t.find(n)).toBe(offs[i]);
+          // Every offset that reads as n, by brute force over the whole offset space.
+          const all: number[] = [];
+          for (let o = 0; o < t.length; o++) if (t.get(o) === n) all.push(o);
+          if (n !== "") expect(t.offsetsOf(n)).toEqual(all);
+        });
+        expect(t.length).toBe(base.length + t.bytes.length);
       }),
       { numRuns: 100 },
     );
