@@ -3,14 +3,11 @@
 // data dumps under object symbols, and `<sym+0x..>` after branches. `listCode` gives the same code
 // as structured entries (for --json and the kernel syntax).
 
-// The ELF reader alone, not src/elf/index.ts: that one pulls in the object loader (which imports
-// asm/index.ts, a cycle) and the BTF parser, which `tsbpf disasm` should not pay to start.
-import { parseElf, SHF, SHT, STT, type ElfFile } from "../src/elf/file.ts";
 import { decodeAt, INSN_SIZE } from "./decode.ts";
 import type { Insn } from "./insn.ts";
-import { printKernel } from "./print-kernel.ts";
-import { llvmDecodeAt, printLlvm } from "./print-llvm.ts";
 import { TsbpfError } from "../src/errors.ts";
+import { readCodeSections } from "./elf-code.ts";
+import { llvmDecodeAt } from "./print-llvm.ts";
 
 /** ELF symbol types as the listing cares about them. */
 export type SymbolKind = "func" | "object" | "common" | "notype" | "other";
@@ -180,26 +177,6 @@ export function listCode(sec: CodeSection, file?: string): ListedInsn[] {
   return out;
 }
 
-const KIND: Record<number, SymbolKind> = { [STT.NOTYPE]: "notype", [STT.OBJECT]: "object", [STT.FUNC]: "func", 5: "common" };
-
-/** The sections llvm-objdump -d disassembles (SHF_EXECINSTR with file contents), with their symbols. */
-export function elfCodeSections(elf: ElfFile): CodeSection[] {
-  const out: CodeSection[] = [];
-  const bySection = new Map<number, CodeSymbol[]>();
-  for (const sym of elf.symbols) {
-    if (sym.index === 0 || sym.name === "" || sym.type === STT.SECTION || sym.type === STT.FILE) continue;
-    let list = bySection.get(sym.shndx);
-    if (!list) bySection.set(sym.shndx, (list = []));
-    // Offsets past 2^53 cannot be inside a section we can hold; they sort last and head nothing.
-    list.push({ name: sym.name, offset: sym.value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(sym.value), kind: KIND[sym.type] ?? "other" });
-  }
-  for (const sec of elf.sections) {
-    if (sec.index === 0 || (sec.flags & BigInt(SHF.EXECINSTR)) === 0n || sec.type === SHT.NOBITS) continue;
-    out.push({ name: sec.name, bytes: sec.data, symbols: bySection.get(sec.index) ?? [] });
-  }
-  return out;
-}
-
 /** True if these bytes start like an ELF file (anything else is taken as raw instructions). */
 export function looksLikeElf(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
@@ -208,86 +185,25 @@ export function looksLikeElf(bytes: Uint8Array): boolean {
 /** The code of a file: an ELF object's executable sections, or one section "raw" holding all the bytes. */
 export function codeOfFile(bytes: Uint8Array, file?: string): { elf: boolean; sections: CodeSection[] } {
   if (!looksLikeElf(bytes)) return { elf: false, sections: [{ name: "raw", bytes, symbols: [] }] };
-  return { elf: true, sections: elfCodeSections(parseElf(bytes, file !== undefined ? { file } : {})) };
+  return { elf: true, sections: readCodeSections(bytes, file) };
 }
 
-export type Syntax = "llvm" | "kernel";
 
-/** The kernel-syntax listing: per section and symbol, "%4d: (xx) text" lines as bpftool prints them. */
-export function kernelListingText(sections: readonly CodeSection[], file?: string): string {
-  let out = "";
-  for (const s of sections) {
-    const list = listCode(s, file);
-    if (list.length === 0) continue;
-    out += `${out === "" ? "" : "\n"}Disassembly of section ${s.name}:\n`;
-    let sym: string | undefined;
-    for (const x of list) {
-      if (x.symbol !== sym) out += `\n${(sym = x.symbol)}:\n`;
-      out += String(x.index).padStart(4, " ") + ": " + printKernel(x.insn) + "\n";
-    }
+/** The code of a file, narrowed to one section when asked; a missing section is a usage error. */
+export function selectCode(bytes: Uint8Array, file: string, section?: string): { elf: boolean; sections: CodeSection[] } {
+  const code = codeOfFile(bytes, file);
+  if (section === undefined) return code;
+  if (!code.elf) throw new TsbpfError("USAGE", `--section ${section}: ${file} is raw code, not an ELF object`, { file }, "raw input has no sections; drop --section");
+  const sections = code.sections.filter((s) => s.name === section);
+  if (sections.length === 0) {
+    const names = code.sections.map((s) => s.name).join(", ") || "none";
+    throw new TsbpfError("ELF_BAD_SECTION", `no code section named ${section}`, { file }, `code sections in this object: ${names}`);
   }
-  return out;
+  return { elf: true, sections };
 }
 
-/** One instruction in `tsbpf disasm --json` output. */
-export interface DisasmJsonEntry {
-  section: string;
-  symbol: string;
-  index: number;
-  /** The instruction's bytes as hex pairs separated by spaces. */
-  bytes: string;
-  text: string;
-  op: number;
-  dst: number;
-  src: number;
-  off: number;
-  imm: number;
-  /** ld_imm64 only: the 64-bit immediate as a decimal string (JSON numbers lose bits past 2^53). */
-  imm64?: string;
-}
-
-export function listingJson(sections: readonly CodeSection[], syntax: Syntax, file?: string): DisasmJsonEntry[] {
-  const out: DisasmJsonEntry[] = [];
-  for (const s of sections) {
-    for (const x of listCode(s, file)) {
-      const { op, dst, src, off, imm, imm64 } = x.insn;
-      const e: DisasmJsonEntry = {
-        section: x.section, symbol: x.symbol, index: x.index, bytes: hexBytes(x.bytes, 0, x.bytes.length),
-        text: syntax === "llvm" ? printLlvm(x.insn) : printKernel(x.insn), op, dst, src, off, imm,
-      };
-      if (imm64 !== undefined) e.imm64 = imm64.toString();
-      out.push(e);
-    }
-  }
-  return out;
-}
-
-export interface DisasmOptions {
-  /** File name as the user gave it: it heads llvm-objdump's output and names error positions. */
-  file: string;
-  /** Only this section (of an ELF object). */
-  section?: string;
-  syntax?: Syntax;
-  json?: boolean;
-}
-
-/**
- * What `tsbpf disasm` prints for a file's bytes. With the llvm syntax and no other option the
- * text equals `llvm-objdump-19 -d FILE`; raw (non-ELF) input is one section of instructions.
- */
-export function disassemble(bytes: Uint8Array, o: DisasmOptions): string {
-  const code = codeOfFile(bytes, o.file);
-  let sections = code.sections;
-  if (o.section !== undefined) {
-    if (!code.elf) throw new TsbpfError("USAGE", `--section ${o.section}: ${o.file} is raw code, not an ELF object`, { file: o.file }, "raw input has no sections; drop --section");
-    sections = sections.filter((s) => s.name === o.section);
-    if (sections.length === 0) {
-      const names = code.sections.map((s) => s.name).join(", ") || "none";
-      throw new TsbpfError("ELF_BAD_SECTION", `no code section named ${o.section}`, { file: o.file }, `code sections in this object: ${names}`);
-    }
-  }
-  const syntax = o.syntax ?? "llvm";
-  if (o.json) return JSON.stringify(listingJson(sections, syntax, o.file), null, 1) + "\n";
-  if (syntax === "kernel") return kernelListingText(sections, o.file);
-  return code.elf ? llvmObjdumpText(o.file, sections) : llvmRawText(sections[0].bytes);
+/** `tsbpf disasm FILE [--section S]` in the llvm syntax: llvm-objdump -d's text for an object, bare lines for raw code. */
+export function llvmListing(bytes: Uint8Array, file: string, section?: string): string {
+  const code = selectCode(bytes, file, section);
+  return code.elf ? llvmObjdumpText(file, code.sections) : llvmRawText(code.sections[0].bytes);
 }

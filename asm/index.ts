@@ -10,3 +10,4 @@ export * from "./print-llvm.ts";
 export * from "./print-kernel.ts";
 export * from "./helper-names.ts";
 export * from "./disasm.ts";
+export * from "./listing.ts";

@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.ts";
-import { disassemble, type Syntax } from "../../asm/disasm.ts";
+import type { Syntax } from "../../asm/listing.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -32,7 +32,14 @@ export const command: Command = {
       throw new TsbpfError("IO", `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, { file });
     }
     const section = a.values.get("--section");
-    process.stdout.write(disassemble(bytes, { file, syntax: syntax as Syntax, json: a.flags.has("--json"), ...(section !== undefined ? { section } : {}) }));
+    const json = a.flags.has("--json");
+    // The plain llvm listing loads only its own modules: start-up is most of a small disassembly.
+    const text =
+      syntax === "llvm" && !json
+        ? (await import("../../asm/disasm.ts")).llvmListing(bytes, file, section)
+        : (await import("../../asm/listing.ts")).disassemble(bytes, { file, syntax: syntax as Syntax, json, ...(section !== undefined ? { section } : {}) });
+    // The dispatcher exits as soon as we return: wait until a pipe has taken the whole listing.
+    await new Promise<void>((done, fail) => process.stdout.write(text, (e) => (e ? fail(e) : done())));
     return 0;
   },
 };

@@ -1,0 +1,81 @@
+// Listings beyond llvm-objdump's: the kernel syntax, JSON, and `disassemble`, which picks one for
+// `tsbpf disasm`. Kept apart from asm/disasm.ts so the plain llvm listing loads no more than it uses.
+
+import { listCode, llvmListing, selectCode, type CodeSection } from "./disasm.ts";
+import { printKernel } from "./print-kernel.ts";
+import { printLlvm } from "./print-llvm.ts";
+
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const hexBytes = (b: Uint8Array) => Array.from(b, (x) => HEX2[x]).join(" ");
+
+export type Syntax = "llvm" | "kernel";
+
+/** The kernel-syntax listing: per section and symbol, "%4d: (xx) text" lines as bpftool prints them. */
+export function kernelListingText(sections: readonly CodeSection[], file?: string): string {
+  let out = "";
+  for (const s of sections) {
+    const list = listCode(s, file);
+    if (list.length === 0) continue;
+    out += `${out === "" ? "" : "\n"}Disassembly of section ${s.name}:\n`;
+    let sym: string | undefined;
+    for (const x of list) {
+      if (x.symbol !== sym) out += `\n${(sym = x.symbol)}:\n`;
+      out += String(x.index).padStart(4, " ") + ": " + printKernel(x.insn) + "\n";
+    }
+  }
+  return out;
+}
+
+/** One instruction in `tsbpf disasm --json` output. */
+export interface DisasmJsonEntry {
+  section: string;
+  symbol: string;
+  index: number;
+  /** The instruction's bytes as hex pairs separated by spaces. */
+  bytes: string;
+  text: string;
+  op: number;
+  dst: number;
+  src: number;
+  off: number;
+  imm: number;
+  /** ld_imm64 only: the 64-bit immediate as a decimal string (JSON numbers lose bits past 2^53). */
+  imm64?: string;
+}
+
+export function listingJson(sections: readonly CodeSection[], syntax: Syntax, file?: string): DisasmJsonEntry[] {
+  const out: DisasmJsonEntry[] = [];
+  for (const s of sections) {
+    for (const x of listCode(s, file)) {
+      const { op, dst, src, off, imm, imm64 } = x.insn;
+      const e: DisasmJsonEntry = {
+        section: x.section, symbol: x.symbol, index: x.index, bytes: hexBytes(x.bytes),
+        text: syntax === "llvm" ? printLlvm(x.insn) : printKernel(x.insn), op, dst, src, off, imm,
+      };
+      if (imm64 !== undefined) e.imm64 = imm64.toString();
+      out.push(e);
+    }
+  }
+  return out;
+}
+
+export interface DisasmOptions {
+  /** File name as the user gave it: it heads llvm-objdump's output and names error positions. */
+  file: string;
+  /** Only this section (of an ELF object). */
+  section?: string;
+  syntax?: Syntax;
+  json?: boolean;
+}
+
+/**
+ * What `tsbpf disasm` prints for a file's bytes. With the llvm syntax and no other option the
+ * text equals `llvm-objdump-19 -d FILE`; raw (non-ELF) input is one section of instructions.
+ */
+export function disassemble(bytes: Uint8Array, o: DisasmOptions): string {
+  const syntax = o.syntax ?? "llvm";
+  if (syntax === "llvm" && !o.json) return llvmListing(bytes, o.file, o.section);
+  const { sections } = selectCode(bytes, o.file, o.section);
+  if (o.json) return JSON.stringify(listingJson(sections, syntax, o.file), null, 1) + "\n";
+  return kernelListingText(sections, o.file);
+}
