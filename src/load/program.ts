@@ -1,7 +1,10 @@
 // A loaded program behind an fd: load from instructions (asm Insn[] or encoded bytes) and the
 // PROG_LOAD attributes, run it with PROG_TEST_RUN, read its info, pin it, open it by pin or id.
 
-import { encode, type Insn } from "../../asm/index.ts";
+// encode.ts directly rather than asm/index.ts: the index pulls in the assembler and printers,
+// which a process that only loads programs should not pay for at start-up.
+import { encode } from "../../asm/encode.ts";
+import type { Insn } from "../../asm/insn.ts";
 import { TsbpfError } from "../errors.ts";
 import { getFdById, objGet, objPin, progAttach, progDetach, progQuery, progTestRun } from "../sys/bpf.ts";
 import { ATTACH_TYPE, PROG_TYPE, type AttachTypeName, type ProgTypeName } from "../sys/constants.ts";
