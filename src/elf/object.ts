@@ -2,8 +2,13 @@
 // and classified relocations, maps, externs, license and version — what libbpf's
 // bpf_object__open collects, with no syscall. Linking happens later, in src/link.
 
-import { CALL_SRC, CLASS, JMP_OP, decodeAt, isLdImm64, type Insn, type SymbolRef } from "../../asm/index.ts";
-import { parseBtf, type Btf } from "../../btf/index.ts";
+// Direct module imports (not the folders' index files) keep start-up small: the asm index pulls in
+// the disassembler and its helper-name table, the btf index the dumpers.
+import { decodeAt } from "../../asm/decode.ts";
+import type { Insn, SymbolRef } from "../../asm/insn.ts";
+import { CALL_SRC, CLASS, JMP_OP, isLdImm64 } from "../../asm/opcodes.ts";
+import type { Btf } from "../../btf/index.ts";
+import { parseBtf } from "../../btf/parse.ts";
 import { TsbpfError, type Where } from "../errors.ts";
 import { collectExterns, kconfigSize } from "./externs.ts";
 import { ET_REL, SHF, SHN, SHT, STB, STT, parseElf, type ElfFile, type ElfSection, type ElfSymbol } from "./file.ts";

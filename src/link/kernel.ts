@@ -2,7 +2,8 @@
 // typed-ksym ids, and /proc/kallsyms for typeless ksym addresses. Both read on first use.
 
 import { readFileSync } from "node:fs";
-import { parseBtf, type Btf } from "../../btf/index.ts";
+import type { Btf } from "../../btf/index.ts";
+import { parseBtf } from "../../btf/parse.ts";
 import { TsbpfError } from "../errors.ts";
 import type { KernelSymbols } from "./link.ts";
 

@@ -2,7 +2,9 @@
 // depth-first order), then compute every fix-up — call and callback offsets, map and data
 // references, kfunc calls, ksym and kconfig loads — as a list, and apply the list to a copy.
 
-import { CALL_SRC, CLASS, JMP_OP, PSEUDO, isLdImm64, joinImm64, hi32, lo32, slotOffsets, type Insn } from "../../asm/index.ts";
+// Direct module imports keep start-up small (see src/elf/object.ts).
+import { joinImm64, hi32, lo32, slotOffsets, type Insn } from "../../asm/insn.ts";
+import { CALL_SRC, CLASS, JMP_OP, PSEUDO, isLdImm64 } from "../../asm/opcodes.ts";
 import type { Btf } from "../../btf/index.ts";
 import type { ObjectSpec, ProgramSpec } from "../elf/index.ts";
 import { TsbpfError } from "../errors.ts";
