@@ -4,12 +4,12 @@
 
 import { describe, expect, test, beforeAll } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
-import { haveBun, haveRoot, haveTool } from "../support/env.ts";
+import { haveBun, haveRoot, haveTool, haveKernelBtf, run } from "../support/env.ts";
 import { bpftoolJson, ensureBpffs, openFds } from "./kernel.ts";
 import { HELPER, atomicAdd64, call, exit, jImm, ldMapFd, ldx, movImm, movReg, addImm, rshImm, st } from "./insns.ts";
 import type { Insn } from "../../asm/index.ts";
 
-const live = haveBun() && haveRoot() && haveTool("bpftool", "version");
+const live = haveBun() && haveRoot() && haveTool("bpftool", "version") && haveKernelBtf();
 const load = live ? await import("../../src/load/index.ts") : ({} as typeof import("../../src/load/index.ts"));
 const { BpfMap, Program, Link } = load;
 const sys = live ? await import("../../src/sys/door.ts") : ({} as typeof import("../../src/sys/door.ts"));
@@ -145,5 +145,24 @@ describe.skipIf(!live)("attaching on the live kernel", () => {
       const format = readFileSync(`${root}/events/syscalls/${name}/format`, "utf8");
       expect(tracepointId("syscalls", name)).toBe(Number(/^ID: (\d+)$/m.exec(format)![1]));
     }
+  });
+
+  test("tp_btf: a TRACING program with attach_btf_id of btf_trace_sys_enter (id found by bpftool) counts our getpid calls", () => {
+    const line = run("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux"]).split("\n").find((l) => / TYPEDEF 'btf_trace_sys_enter' /.test(l));
+    const btfId = Number(/^\[(\d+)\]/.exec(line ?? "")?.[1]);
+    expect(btfId).toBeGreaterThan(0);
+    using counts = BpfMap.create({ mapType: "ARRAY", keySize: 4, valueSize: 8, maxEntries: 1 });
+    using prog = Program.load({
+      type: "TRACING", expectedAttachType: "TRACE_RAW_TP", attachBtfId: btfId,
+      insns: counter(counts.fd, process.pid, NR_GETPID), license: "GPL", name: "tpbtf_getpid",
+    });
+    expect(prog.info().attachBtfId).toBe(btfId);
+    {
+      using link = Link.tracing(prog);
+      expect(bpftoolJson<{ type: string; prog_id: number }>(["link", "show", "id", String(link.id)])).toMatchObject({ type: "raw_tracepoint", prog_id: prog.id }); // the kernel makes tp_btf links raw_tp links
+      getpids(77);
+    }
+    getpids(5);
+    expect(counts.getNumber(0)).toBe(77n);
   });
 });
