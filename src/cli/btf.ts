@@ -7,6 +7,7 @@ import type { Command } from "./command.ts";
 import { loadBtfFile } from "../../btf/file.ts";
 import { dumpJsonBytes, dumpRawBytes } from "../../btf/dump-raw-bytes.ts";
 import type { Btf } from "../../btf/btf.ts";
+import { dumpC } from "../../btf/cdump.ts";
 
 const HELP = `usage: tsbpf btf dump FILE [--format raw|c] [--json] [--base FILE]
 
@@ -21,10 +22,7 @@ type Format = "raw" | "c";
 /** Each output format: a function from the parsed BTF to the bytes or text to print. */
 const FORMATS: Record<Format, (btf: Btf, json: boolean) => Uint8Array | string> = {
   raw: (btf, json) => (json ? dumpJsonBytes(btf) : dumpRawBytes(btf)),
-  // The C dump (btf/cdump.ts) plugs in here; until it lands the format is refused as unavailable.
-  c: () => {
-    throw new TsbpfError("USAGE", "btf dump: --format c is not available yet in this build", {}, "use --format raw or --json");
-  },
+  c: (btf) => dumpC(btf),
 };
 
 function write(s: Uint8Array | string): Promise<void> {
