@@ -88,7 +88,11 @@ describe.skipIf(!ready)("btf dump vs bpftool", () => {
     expect(r.status).toBe(0);
     const ours = JSON.parse(r.stdout);
     expect(ours.types.find((t: JsonType & { name: string }) => t.name === "init_ns_ino").values[0].val).toBe(0xefffffff);
-    expect(asBpftoolJson(ours)).toEqual(theirs);
+    // Compare type by type as canonical text: a deep toEqual over 127k objects takes seconds.
+    const a = asBpftoolJson(ours).types.map((t) => JSON.stringify(t));
+    const b = (theirs as { types: unknown[] }).types.map((t) => JSON.stringify(t));
+    expect(a.length).toBe(b.length);
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) expect(a[i]).toBe(b[i]);
   });
 
   it("split BTF over vmlinux: --base lists only the split types, as bpftool -B does", () => {
@@ -158,6 +162,5 @@ describe.skipIf(!(haveTool("bpftool") && haveKernelBtf()))("btf dump vs bpftool 
     const btf = loadBtfFile(file);
     expect(btf.endian).toBe("big");
     expectSameLines(new TextDecoder().decode(dumpRawBytes(btf)), theirs);
-    expectSameLines([...dumpRaw(btf)].join(""), theirs);
   });
 });
