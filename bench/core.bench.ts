@@ -45,7 +45,7 @@ function relocate(which: number[], target: Btf): number {
 }
 
 const all = files.map((_, i) => i);
-const one = [files.findIndex((f) => f.endsWith("core_parent_tp.o"))];
+const one = [Math.max(0, files.findIndex((f) => f.endsWith("core_parent_tp.o")))];
 const N = 30;
 const runOurs = (which: number[], parseEach: boolean): number => {
   const ts: number[] = [];
@@ -109,9 +109,14 @@ const dir = mkdtempSync(join(tmpdir(), "tsbpf-core-bench-"));
 writeFileSync(join(dir, "b.c"), C);
 const exe = join(dir, "b");
 const build = spawnSync("clang-19", ["-O2", "-o", exe, join(dir, "b.c"), "-lbpf"], { encoding: "utf8" });
+const copies = files.map((f, i) => {
+  const p = join(dir, `${i}.o`);
+  writeFileSync(p, bytes[i]);
+  return p;
+});
 const libbpfIn = (which: number[]): number | undefined => {
   if (build.status !== 0) return undefined;
-  const r = spawnSync(exe, [String(N), ...which.map((i) => files[i])], { encoding: "utf8" });
+  const r = spawnSync(exe, [String(N), ...which.map((i) => copies[i])], { encoding: "utf8" });
   return r.status === 0 ? Number(r.stdout.trim()) : undefined;
 };
 const libAll = libbpfIn(all);
@@ -129,8 +134,11 @@ const time = (cmd: string, args: string[]): number => {
   }
   return median(ts);
 };
-const oursProc = time(process.execPath, [join(ROOT, "src/cli/tsbpf.ts"), "core", files[one[0]]]);
-const libProc = build.status === 0 ? time(exe, ["1", files[one[0]]]) : undefined;
+// A private copy, so both sides read the same bytes while fixtures may be rebuilt.
+const oneCopy = join(dir, "one.o");
+writeFileSync(oneCopy, bytes[one[0]]);
+const oursProc = time(process.execPath, [join(ROOT, "src/cli/tsbpf.ts"), "core", oneCopy]);
+const libProc = build.status === 0 ? time(exe, ["1", oneCopy]) : undefined;
 
 const ratio = (a: number, b: number | undefined) => (b === undefined ? "n/a" : `${(a / b).toFixed(2)}×`);
 const show = (x: number | undefined) => (x === undefined ? "n/a" : fmt(x));
@@ -138,6 +146,7 @@ console.log(`${files.length} fixture objects with ${fixups} CO-RE relocations, a
 console.log("| work | tsbpf | libbpf (open + load, bpf() stubbed) | tsbpf / libbpf |");
 console.log("| --- | --- | --- | --- |");
 console.log(`| all objects, in process (tsbpf parses vmlinux once per pass, libbpf once per object) | ${fmt(oursAll)} | ${show(libAll)} | ${ratio(oursAll, libAll)} |`);
-console.log(`| core_parent_tp.o incl. vmlinux parse, in process | ${fmt(oursOne)} | ${show(libOne)} | ${ratio(oursOne, libOne)} |`);
-console.log(`| core_parent_tp.o, whole process (tsbpf core) | ${fmt(oursProc)} | ${show(libProc)} | ${ratio(oursProc, libProc)} |`);
+const oneName = files[one[0]].slice(files[one[0]].lastIndexOf("/") + 1);
+console.log(`| ${oneName} incl. vmlinux parse, in process | ${fmt(oursOne)} | ${show(libOne)} | ${ratio(oursOne, libOne)} |`);
+console.log(`| ${oneName}, whole process (tsbpf core) | ${fmt(oursProc)} | ${show(libProc)} | ${ratio(oursProc, libProc)} |`);
 if (build.status !== 0) console.log(`\n(libbpf side not built: ${build.stderr.trim().split("\n")[0]})`);

@@ -28,7 +28,8 @@ export function describeOutcome(f: CoreFixup): string {
 export function formatFixup(f: CoreFixup): string {
   const local = f.local.text || `<${f.kind}> [${f.local.typeId}] ${f.local.type} + ${f.accessStr}`;
   const target = f.target ? bare(f.target.text) : f.kind === "type_id_local" ? "(local type id, no target needed)" : "no match";
-  return `prog '${f.program}' relo #${f.relo} insn #${f.slot}: ${local} => ${target}: ${describeOutcome(f)}`;
+  const line = `prog '${f.program}' relo #${f.relo} insn #${f.slot}: ${local} => ${target}: ${describeOutcome(f)}`;
+  return f.source ? `${line}\n    at ${f.source.file}:${f.source.line}:${f.source.column}: ${f.source.text.trim()}` : line;
 }
 
 export interface FixupSummary {

@@ -77,10 +77,26 @@ function locator(functions: readonly CoreFunction[]): (section: string, slot: nu
   };
 }
 
+/** The line_info record covering section slot `slot` (the last one at or before it). */
+function sourceLookup(ext: BtfExt): (section: string, slot: number) => CoreFixup["source"] {
+  const bySection = new Map(ext.lineInfo.map((s) => [s.section, [...s.records].sort((a, b) => a.insn - b.insn)] as const));
+  return (section, slot) => {
+    const recs = bySection.get(section);
+    if (!recs) return undefined;
+    let best: (typeof recs)[number] | undefined;
+    for (const r of recs) {
+      if (r.insn > slot) break;
+      best = r;
+    }
+    return best ? { file: best.fileName, line: best.lineNum, column: best.column, text: best.line } : undefined;
+  };
+}
+
 /** Compute the CO-RE fix-ups of an object's functions against `target` (e.g. the kernel's BTF). */
 export function computeCoreFixups(localBtf: Btf, ext: BtfExt, functions: readonly CoreFunction[], target: Btf, opts: RelocateOptions = {}): CoreFixup[] {
   const out: CoreFixup[] = [];
   const locate = locator(functions);
+  const sourceOf = sourceLookup(ext);
   const cache = new Map<number, { ids: number[] }>();
   for (const sec of ext.coreRelos) {
     sec.records.forEach((relo, i) => {
@@ -94,7 +110,8 @@ export function computeCoreFixups(localBtf: Btf, ext: BtfExt, functions: readonl
         return;
       }
       if (!at.fn.autoload && !at.fn.subprogram && !opts.includeDisabled) return;
-      const where = { ...base, program: at.fn.name, insnIndex: at.insnIndex, slot: at.slot };
+      const source = sourceOf(sec.section, relo.insn);
+      const where = { ...base, program: at.fn.name, insnIndex: at.insnIndex, slot: at.slot, ...(source ? { source } : {}) };
       try {
         let cands: { ids: number[] } | undefined;
         if (relo.kind !== "type_id_local") {

@@ -90,4 +90,6 @@ export interface CoreFixup {
   /** Number of candidates by name, and how many matched. */
   candidates: { found: number; matched: number };
   outcome: CoreOutcome;
+  /** The source line clang recorded for the instruction (.BTF.ext line_info), when there is one. */
+  source?: { file: string; line: number; column: number; text: string };
 }

@@ -52,10 +52,12 @@ describe.skipIf(!ready)("tsbpf core", () => {
     });
   }
 
-  it("text report: one line per relocation, a summary, exit 1 when something is poisoned", () => {
+  it("text report: one line per relocation with its source line, a summary, exit 1 when something is poisoned", () => {
     const r = tsbpf([kinds, "--btf", custom]);
     const lines = r.stdout.trim().split("\n");
-    expect(lines).toHaveLength(lib.custom.relos.size + 1);
+    expect(lines.filter((l) => l.startsWith("prog '"))).toHaveLength(lib.custom.relos.size);
+    // Each relocation names the source line clang recorded for it.
+    expect(lines.filter((l) => /^ {4}at .*core_kinds\.bpf\.c:\d+:\d+: /.test(l))).toHaveLength(lib.custom.relos.size);
     expect(lines.at(-1)).toMatch(/^\d+ CO-RE relocations against .*: \d+ patched, [1-9]\d* poisoned, 0 failing$/);
     expect(r.stdout).toContain("invalid func unknown#195896080");
     expect(r.status).toBe(1);
