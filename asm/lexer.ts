@@ -27,9 +27,9 @@ export interface LexedLine {
   bad?: { col: number; ch: string };
 }
 
-// Operators are matched longest first; "s<=" etc. are glued to a preceding "s" by the scanner.
-const PUNCTS = ["<<=", ">>=", "==", "!=", ">=", "<=", "+=", "-=", "*=", "/=", "%=", "|=", "&=", "^=",
-  "<", ">", "&", "=", "+", "-", "*", "/", "%", "|", "^", "(", ")", "[", "]", ",", ":", "#", "~", "@", "!", "{", "}"];
+// Operators: <<= >>= == != >= <= += -= *= /= %= |= &= ^= and single characters, matched longest
+// first; "s<=" etc. are glued to a preceding "s" by the scanner.
+const SIGNED_OPS = new Set(["<", ">", "<=", ">=", ">>=", "/=", "%="]);
 
 const enum C {
   TAB = 9, LF = 10, CR = 13, SPACE = 32, QUOTE = 34, HASH = 35, DOLLAR = 36, SLASH = 47, SEMI = 59,
@@ -105,7 +105,7 @@ export class Lexer {
         // "s>>=", "s<", "s/=", "s%=": the signed operators start with a letter.
         if (text === "s" && j < end) {
           const p = matchPunct(src, j, end);
-          if (p !== undefined && /^(<|>|<=|>=|>>=|\/=|%=)$/.test(p)) {
+          if (p !== undefined && SIGNED_OPS.has(p)) {
             toks.push({ kind: "punct", text: "s" + p, col, end: j + p.length - start + 1, spaced });
             i = j + p.length;
             spaced = false;
@@ -144,9 +144,20 @@ export class Lexer {
   }
 }
 
+/** The operator at src[i], longest match first, or undefined. */
 function matchPunct(src: string, i: number, end: number): string | undefined {
-  for (const p of PUNCTS) {
-    if (i + p.length <= end && src.startsWith(p, i)) return p;
+  const c = src[i];
+  const n1 = i + 1 < end ? src[i + 1] : "";
+  switch (c) {
+    case "(": case ")": case "[": case "]": case ",": case ":": case "#": case "~": case "@": case "{": case "}":
+      return c;
+    case "<": case ">":
+      if (n1 === c) return i + 2 < end && src[i + 2] === "=" ? c + c + "=" : c;
+      return n1 === "=" ? c + "=" : c;
+    case "=": case "!":
+      return n1 === "=" ? c + "=" : c === "=" ? c : "!";
+    case "+": case "-": case "*": case "/": case "%": case "|": case "&": case "^":
+      return n1 === "=" ? c + "=" : c;
   }
   return undefined;
 }
@@ -184,6 +195,24 @@ function scanString(src: string, i: number, end: number): { value: string; end: 
     }
     value += ch;
     j++;
+  }
+  return undefined;
+}
+
+/** A literal's value as a number when it is plain decimal or hex and safely below 2^53, else undefined. */
+export function parseSmallInt(text: string): number | undefined {
+  const n = text.length;
+  if (n <= 15 && text.charCodeAt(0) !== 48) {
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+    }
+    return Number(text);
+  }
+  if (text === "0") return 0;
+  if (n > 2 && n <= 14 && (text[1] === "x" || text[1] === "X") && text[0] === "0") {
+    const v = Number(text);
+    return Number.isNaN(v) ? undefined : v;
   }
   return undefined;
 }

@@ -84,10 +84,10 @@ function skipAnnotation(c: Cursor): void {
 function target(c: Cursor, bits: 16 | 32): { off: number; ref?: SymbolRef } {
   if (c.at("pc") && (c.at("+", 1) || c.at("-", 1))) c.i++;
   if (c.isInt()) {
-    const { v, tok } = c.int("a jump offset");
+    const { v, tok } = c.intNum("a jump offset");
     if (bits === 16) return { off: c.off16(v, tok, "jump offset") };
-    if (v < -(1n << 31n) || v >= 1n << 31n) c.fail(`jump offset ${v} does not fit in 32 bits`, tok);
-    return { off: Number(v) };
+    if (v < -(2 ** 31) || v >= 2 ** 31) c.fail(`jump offset ${v} does not fit in 32 bits`, tok);
+    return { off: v };
   }
   const name = c.ident("a jump target (label or +offset)");
   return { off: 0, ref: { kind: "label", name: name.text } };
@@ -190,7 +190,7 @@ function memRef(c: Cursor, parens = true): { base: Reg; off: number } {
   let off = 0;
   if (c.at("+") || c.at("-")) {
     const neg = c.take().text === "-";
-    const { v, tok } = c.int("an offset");
+    const { v, tok } = c.intNum("an offset");
     off = c.off16(neg ? -v : v, tok);
   }
   if (parens) c.expect(")");

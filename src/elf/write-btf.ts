@@ -2,7 +2,9 @@
 // are `int (*name)[N]` pointers (the __uint(name, N) convention of bpf_helpers.h), a global VAR,
 // and one DATASEC ".maps" placing the VARs; data sections get a DATASEC of char-array VARs.
 
-import { Btf, encodeBtf, type BtfType } from "../../btf/index.ts";
+import { Btf } from "../../btf/btf.ts";
+import { encodeBtf } from "../../btf/encode.ts";
+import type { BtfType } from "../../btf/types.ts";
 
 export interface BtfMapDef {
   name: string;
