@@ -138,7 +138,7 @@ function sectionFunctions(ctx: Ctx, sec: ElfSection, license: string, kernelVers
     if (first < 0 || end < 0) throw new TsbpfError("OBJ_BAD_PROGRAM", `program '${sym.name}' starts or ends inside an ld_imm64 instruction`, where, "the symbol table is corrupt");
     if (out.some((o) => off / 8 < o.endSlot && o.startSlot < (off + size) / 8)) throw new TsbpfError("OBJ_BAD_PROGRAM", `program '${sym.name}' overlaps another function in '${sec.name}'`, where, "the symbol table is corrupt");
     const spec: ProgramSpec = {
-      name: sym.name, section: info.section, sectionIndex: sec.index, offset: off,
+      name: sym.name, section: info.section, elfSection: sec.name, sectionIndex: sec.index, offset: off,
       insns: insns.slice(first, end), relocations: [],
       type: isText ? 0 : info.progType, expectedAttachType: isText ? 0 : info.expectedAttachType, attachTo: isText ? "" : info.attachTo,
       progFlags: isText ? 0 : info.progFlags, sectionFlags: isText ? [] : info.flags, autoload: isText ? false : info.autoload,

@@ -20,6 +20,8 @@ export interface ProgramSpec {
   name: string;
   /** Section name without libbpf's leading '?'. */
   section: string;
+  /** The ELF section's name as written (what .BTF.ext records refer to). */
+  elfSection: string;
   sectionIndex: number;
   /** Byte offset of the function inside its section. */
   offset: number;

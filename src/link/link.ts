@@ -5,7 +5,7 @@
 // Direct module imports keep start-up small (see src/elf/object.ts).
 import { joinImm64, hi32, lo32, slotOffsets, type Insn } from "../../asm/insn.ts";
 import { CALL_SRC, CLASS, JMP_OP, PSEUDO, isLdImm64 } from "../../asm/opcodes.ts";
-import type { Btf } from "../../btf/index.ts";
+import type { Btf, BtfExt, FuncInfo, LineInfo } from "../../btf/index.ts";
 import type { ObjectSpec, ProgramSpec } from "../elf/index.ts";
 import { TsbpfError } from "../errors.ts";
 
@@ -34,6 +34,8 @@ export interface KernelSymbols {
 
 export interface LinkOptions {
   kernel?: KernelSymbols;
+  /** The object's parsed .BTF.ext, for func_info and line_info of the linked program. */
+  ext?: BtfExt;
 }
 
 export interface LinkedProgram {
@@ -42,6 +44,9 @@ export interface LinkedProgram {
   fixups: Fixup[];
   /** Subprograms in the order they were appended, with their first instruction index. */
   subprograms: { name: string; insn: number }[];
+  /** BTF func_info and line_info for the linked code (`insn` = slot index), when ext was given. */
+  funcInfo: FuncInfo[];
+  lineInfo: LineInfo[];
 }
 
 interface Placed {
@@ -131,7 +136,8 @@ function dataFixups(obj: ObjectSpec, main: ProgramSpec, placed: Placed[], opts: 
             ld("kconfig", PSEUDO.MAP_IDX_VALUE, kconfigMap, e.dataOffset, e.name);
           } else {
             const k = resolveKsym(main, e.name, e.ksymType, e.weak, opts, at);
-            if (e.ksymType === "typed" && k.btfId !== undefined) ld("ksym_typed", PSEUDO.BTF_ID, k.btfId, 0, e.name);
+            // A kfunc's address (bpf_ksym_exists) loads like a typed ksym: by BTF id when found.
+            if (e.ksymType !== "typeless" && k.btfId !== undefined) ld("ksym_typed", PSEUDO.BTF_ID, k.btfId, 0, e.name);
             else ld("ksym_addr", insn.src, lo32(k.addr ?? 0n), hi32(k.addr ?? 0n), e.name);
           }
           break;
@@ -188,19 +194,53 @@ function concat(placed: Placed[]): Insn[] {
   return out;
 }
 
+/**
+ * func_info and line_info of each placed function, moved to its place in the linked program
+ * (libbpf's reloc_prog_func_and_line_info): main first, then subprograms in append order.
+ */
+function extInfo(placed: Placed[], ext: BtfExt | undefined): { funcInfo: FuncInfo[]; lineInfo: LineInfo[] } {
+  const funcInfo: FuncInfo[] = [];
+  const lineInfo: LineInfo[] = [];
+  if (!ext) return { funcInfo, lineInfo };
+  for (const p of placed) {
+    const start = p.fn.offset / 8;
+    const end = start + slotOffsets(p.fn.insns)[p.fn.insns.length];
+    const move = <T extends { insn: number }>(secs: { section: string; records: T[] }[], out: T[]) => {
+      for (const sec of secs) {
+        if (sec.section !== p.fn.elfSection) continue;
+        for (const r of sec.records) if (r.insn >= start && r.insn < end) out.push({ ...r, insn: p.slot + r.insn - start });
+      }
+    };
+    move(ext.funcInfo, funcInfo);
+    move(ext.lineInfo, lineInfo);
+  }
+  return { funcInfo, lineInfo };
+}
+
 /** Compute the fix-ups for one program (nothing is changed). */
-export function computeFixups(obj: ObjectSpec, main: ProgramSpec, opts: LinkOptions = {}): { insns: Insn[]; fixups: Fixup[]; placed: { name: string; insn: number }[] } {
+export function computeFixups(obj: ObjectSpec, main: ProgramSpec, opts: LinkOptions = {}): { insns: Insn[]; fixups: Fixup[]; placed: { name: string; insn: number }[]; funcInfo: FuncInfo[]; lineInfo: LineInfo[] } {
   const fixups: Fixup[] = [];
   const placed = layout(obj, main, fixups);
   dataFixups(obj, main, placed, opts, fixups);
   fixups.sort((a, b) => a.insn - b.insn);
-  return { insns: concat(placed), fixups, placed: placed.slice(1).map((p) => ({ name: p.fn.name, insn: p.insn })) };
+  return { insns: concat(placed), fixups, placed: placed.slice(1).map((p) => ({ name: p.fn.name, insn: p.insn })), ...extInfo(placed, opts.ext) };
 }
 
-/** Link one program: compute, then apply. */
+/** Link one program: compute, then apply. Instructions get meta.source from line_info. */
 export function linkProgram(obj: ObjectSpec, main: ProgramSpec, opts: LinkOptions = {}): LinkedProgram {
-  const { insns, fixups, placed } = computeFixups(obj, main, opts);
-  return { program: main, insns: applyFixups(insns, fixups), fixups, subprograms: placed };
+  const { insns, fixups, placed, funcInfo, lineInfo } = computeFixups(obj, main, opts);
+  const out = applyFixups(insns, fixups);
+  if (lineInfo.length > 0) {
+    const slots = slotOffsets(out);
+    const bySlot = new Map<number, number>();
+    slots.forEach((s, i) => bySlot.set(s, i));
+    for (const l of lineInfo) {
+      const i = bySlot.get(l.insn);
+      if (i === undefined || i >= out.length) continue;
+      out[i] = { ...out[i], meta: { ...out[i].meta, source: { file: l.fileName, line: l.lineNum, column: l.column, text: l.line } } };
+    }
+  }
+  return { program: main, insns: out, fixups, subprograms: placed, funcInfo, lineInfo };
 }
 
 /** CO-RE hook: the CO-RE helper computes these and hands them over; same apply step. */

@@ -31,6 +31,18 @@ SEC("xdp") int two_b(void *ctx) { return 1; }
 SEC("weird_section_name") int unknown_sec(void *ctx) { return 0; }
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 `,
+  a_very_long_object_name_for_maps: `
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <bpf/bpf_helpers.h>
+int d1 = 1; int b1; const volatile int r1 = 2;
+int d2 SEC(".data.something_long_name") = 3;
+const volatile char r2[3] SEC(".rodata.x") = "hi";
+static int hidden_counter SEC(".data.hidden") = 9;
+extern bool CONFIG_BPF_SYSCALL __kconfig __weak;
+SEC("socket") int s(void *ctx) { hidden_counter++; return d1 + b1 + r1 + d2 + r2[0] + CONFIG_BPF_SYSCALL; }
+char LICENSE[] SEC("license") = "GPL";
+`,
   legacy_version: `
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>

@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 #include <linux/bpf.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -40,6 +41,20 @@ long syscall(long nr, ...) {
     for (unsigned i = 0; i < attr->insn_cnt; i++) {
       const unsigned char *p = (const unsigned char *)&insns[i];
       for (int k = 0; k < 8; k++) printf("%02x", p[k]);
+    }
+    /* Fields past the attr size the caller passed are not its to read. */
+    int has_info = (unsigned long)c >= offsetof(union bpf_attr, line_info_cnt) + sizeof(attr->line_info_cnt);
+    unsigned fcnt = has_info && attr->func_info ? attr->func_info_cnt : 0;
+    unsigned lcnt = has_info && attr->line_info ? attr->line_info_cnt : 0;
+    printf("\tfunc:");
+    for (unsigned i = 0; i < fcnt; i++) {
+      const unsigned *r = (const unsigned *)((const char *)(unsigned long)attr->func_info + i * attr->func_info_rec_size);
+      printf("%s%u:%u", i ? "," : "", r[0], r[1]);
+    }
+    printf("\tline:");
+    for (unsigned i = 0; i < lcnt; i++) {
+      const unsigned *r = (const unsigned *)((const char *)(unsigned long)attr->line_info + i * attr->line_info_rec_size);
+      printf("%s%u:%u:%u:%u", i ? "," : "", r[0], r[1], r[2], r[3]);
     }
     printf("\n");
   }

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { ROOT, run } from "../support/env.ts";
 
 export interface TracedMap { fd: number; name: string; type: number; keySize: number; valueSize: number; maxEntries: number; flags: number; /** First value written after creation. */ initial?: Uint8Array }
-export interface TracedProg { fd: number; name: string; type: number; attach: number; flags: number; license: string; insns: Uint8Array }
+export interface TracedProg { fd: number; name: string; type: number; attach: number; flags: number; license: string; insns: Uint8Array;
+  /** func_info: [insn_off, type_id]; line_info: [insn_off, file_name_off, line_off, line_col]. */
+  funcInfo: number[][]; lineInfo: number[][] }
 export interface TracedUpdate { fd: number; value: Uint8Array }
 export interface TracedProgDef { name: string; section: string; autoload: boolean; type: number; attach: number; insnCount: number }
 export interface TracedObject { path: string; load: number; defs: TracedProgDef[]; mapDefs: string[]; maps: TracedMap[]; progs: TracedProg[]; mapFds: Map<number, string>; updates: TracedUpdate[] }
@@ -19,6 +21,11 @@ export function buildTracer(): string {
   return exe;
 }
 
+function records(field: string | undefined): number[][] {
+  const body = (field ?? "").replace(/^\w+:/, "");
+  return body === "" ? [] : body.split(",").map((r) => r.split(":").map(Number));
+}
+
 /** Run the tracer over objects (one process) and split its output per object. */
 export function traceObjects(exe: string, paths: string[]): TracedObject[] {
   const out: TracedObject[] = [];
@@ -28,7 +35,7 @@ export function traceObjects(exe: string, paths: string[]): TracedObject[] {
     if (f[0] === "object") out.push((cur = { path: f[1], load: 0, defs: [], mapDefs: [], maps: [], progs: [], mapFds: new Map(), updates: [] }));
     else if (!cur) continue;
     else if (f[0] === "map") cur.maps.push({ fd: +f[1], name: f[2], type: +f[3], keySize: +f[4], valueSize: +f[5], maxEntries: +f[6], flags: +f[7] });
-    else if (f[0] === "prog") cur.progs.push({ fd: +f[1], name: f[2], type: +f[3], attach: +f[4], flags: +f[5], license: f[6], insns: Uint8Array.from(Buffer.from(f[7], "hex")) });
+    else if (f[0] === "prog") cur.progs.push({ fd: +f[1], name: f[2], type: +f[3], attach: +f[4], flags: +f[5], license: f[6], insns: Uint8Array.from(Buffer.from(f[7], "hex")), funcInfo: records(f[8]), lineInfo: records(f[9]) });
     else if (f[0] === "update") {
       const value = Uint8Array.from(Buffer.from(f[3], "hex"));
       cur.updates.push({ fd: +f[2], value });
