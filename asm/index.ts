@@ -11,3 +11,4 @@ export * from "./print-kernel.ts";
 export * from "./helper-names.ts";
 export * from "./disasm.ts";
 export * from "./listing.ts";
+export { assemble, assembleStmts, elfObject, rawCode, toObjFile, type AsmResult, type AsmSection } from "./assemble.ts";

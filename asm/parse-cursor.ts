@@ -95,6 +95,7 @@ export class Cursor {
       this.i++;
     } else if (this.at("+")) this.i++;
     const t = this.peek();
+    if (t && t.kind === "id" && /^[rw]\d+$/.test(t.text)) this.fail(`invalid register ${t.text}`, t, "eBPF has registers r0..r10 (w0..w10 for their low 32 bits)");
     if (!t || t.kind !== "num") this.fail(`expected ${what}`, t);
     const v = parseIntLiteral(t.text);
     if (v === undefined) this.fail(`malformed number '${t.text}'`, t, "numbers are decimal, 0x hex, 0b binary or 0-prefixed octal");

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assemble, elfObject, rawCode } from "../../asm/assemble.ts";
 import { TsbpfError } from "../../src/errors.ts";
+import { spawnSync } from "node:child_process";
 import { haveTool, run, ROOT } from "../support/env.ts";
 import { readelfSummary as normalize } from "./llvm-mc-gen.ts";
 
@@ -140,5 +141,31 @@ describe("assembler errors and directives", () => {
     expect(() => rawCode(assemble(".map m, type=array, key=4, value=4, max_entries=1\n.section s,\"ax\"\nr1 = m ll\nexit\n"))).toThrow(/relocations/);
     expect(() => rawCode(assemble(".section a,\"ax\"\nexit\n.section b,\"ax\"\nexit\n"))).toThrow(/one code section/);
     expect(Buffer.from(rawCode(assemble("r0 = 1\nexit\n"))).toString("hex")).toBe("b7000000010000009500000000000000");
+  });
+});
+
+describe("tsbpf asm (the command)", () => {
+  const cli = (args: string[], input?: string) =>
+    spawnSync(process.execPath, [join(ROOT, "src/cli/tsbpf.ts"), "asm", ...args], { encoding: "utf8", input });
+  it("writes an ELF object or raw bytes, and reports bad input with file:line:column and exit 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-asm-cli-"));
+    try {
+      const src = join(dir, "p.s");
+      writeFileSync(src, '.section socket,"ax"\nprog:\n\tr0 = 1\n\texit\n');
+      expect(cli([src, "-o", join(dir, "p.o")]).status).toBe(0);
+      const elf = readFileSync(join(dir, "p.o"));
+      expect([...elf.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
+      expect(elf.readUInt16LE(18)).toBe(247);
+      expect(cli([src, "-o", join(dir, "p.bin")]).status).toBe(0);
+      expect(readFileSync(join(dir, "p.bin")).toString("hex")).toBe("b7000000010000009500000000000000");
+      writeFileSync(src, "r0 = 1\n  r0 += r11\n");
+      const bad = cli([src, "-o", join(dir, "q.o")]);
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain(`${src}:2:9: invalid register r11`);
+      expect(cli([src]).status).toBe(2);
+      expect(cli([join(dir, "missing.s"), "-o", join(dir, "m.o")]).status).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
