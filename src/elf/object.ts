@@ -72,6 +72,13 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Obj
     mapInitialisers(elf, mapsSec, layouts, file);
     maps.push(...layouts.map((l) => l.map));
   }
+  // Sections libbpf gives meaning we do not model yet: say so rather than drop them silently.
+  for (const sec of elf.sections) {
+    const n = sec.name.replace(/^\?/, "");
+    if (n === ".struct_ops" || n === ".struct_ops.link") warnings.push(`section '${sec.name}': struct_ops maps are not read yet; programs in struct_ops/ sections are`);
+    else if (n === ".addr_space.1") warnings.push(`section '${sec.name}': arena globals are not read yet`);
+    else if (n === ".jumptables") warnings.push(`section '${sec.name}': jump tables (gotox) are not read yet`);
+  }
   const dataSections: DataSection[] = [];
   for (const sec of elf.sections) {
     const kind = dataKind(sec);
