@@ -90,3 +90,43 @@ describe("ElfFile rejects bad headers with typed errors", () => {
     b = good(); expectErr(b.subarray(0, b.length - 1), "ELF_BAD_HEADER", 40);
   });
 });
+
+describe.skipIf(!haveTool("llvm-readelf-19") || fixtureObjects().length === 0)("errors point at the corrupted bytes", () => {
+  // Positions come from llvm-readelf's section table, not from our reader.
+  const path = fixtureObjects().find((p) => /count_reads\.o$/.test(p)) ?? fixtureObjects()[0];
+  const want = (JSON.parse(run("llvm-readelf-19", ["--elf-output-style=JSON", "-S", path])) as Readelf[])[0];
+  const clean = new Uint8Array(readFileSync(path));
+  const shoff = Number(new DataView(clean.buffer, clean.byteOffset).getBigUint64(40, true));
+  const secs = want.Sections.map((x) => x.Section);
+  const symtab = secs.find((x) => x.Type.Value === 2)!;
+  const rel = secs.find((x) => x.Type.Value === 9 && x.Size > 0)!;
+  const expectAt = (mutate: (dv: DataView) => void, code: string, offset: number) => {
+    const b = clean.slice();
+    mutate(new DataView(b.buffer));
+    let err: unknown;
+    try { parseElf(b); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(TsbpfError);
+    expect({ code: (err as TsbpfError).code, offset: (err as TsbpfError).where.offset }).toEqual({ code, offset });
+  };
+  test("relocation symbol index past the symbol table", () => {
+    expectAt((dv) => dv.setUint32(rel.Offset + 12, 0xffffff, true), "ELF_BAD_RELOCATION", rel.Offset + 12);
+  });
+  test("relocation type unknown", () => {
+    expectAt((dv) => dv.setUint32(rel.Offset + 8, 77, true), "ELF_BAD_RELOCATION", rel.Offset + 8);
+  });
+  test("relocation offset past its section", () => {
+    expectAt((dv) => dv.setBigUint64(rel.Offset, 1n << 40n, true), "ELF_BAD_RELOCATION", rel.Offset);
+  });
+  test("symbol section index out of range", () => {
+    expectAt((dv) => dv.setUint16(symtab.Offset + 24 + 6, 0xfe00, true), "ELF_BAD_SYMBOL", symtab.Offset + 24 + 6);
+  });
+  test("symbol name offset past the string table", () => {
+    expectAt((dv) => dv.setUint32(symtab.Offset + 24, 0x7fffffff, true), "ELF_BAD_SYMBOL", symtab.Offset + 24);
+  });
+  test("relocation section entry size", () => {
+    expectAt((dv) => dv.setBigUint64(shoff + rel.Index * 64 + 56, 24n, true), "ELF_BAD_SECTION", shoff + rel.Index * 64 + 56);
+  });
+  test("section contents past the end of the file", () => {
+    expectAt((dv) => dv.setBigUint64(shoff + symtab.Index * 64 + 32, 1n << 32n, true), "ELF_BAD_SECTION", shoff + symtab.Index * 64 + 24);
+  });
+});
