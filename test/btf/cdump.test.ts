@@ -126,7 +126,9 @@ const field = fc.record({
 });
 const structArb = fc.record({ fields: fc.array(field, { minLength: 1, maxLength: 8 }), packed: fc.boolean(), outerAlign: fc.constantFrom(0, 0, 0, 8, 16, 32) });
 
-function structSource(i: number, s: fc.RecordValue<{ fields: typeof field extends fc.Arbitrary<infer F> ? F[] : never; packed: boolean; outerAlign: number }>): string {
+type RandomStruct = typeof structArb extends fc.Arbitrary<infer S> ? S : never;
+
+function structSource(i: number, s: RandomStruct): string {
   const lines = s.fields.map((f, j) => {
     const bits = f.m.bits !== undefined && f.bitfield > 0 ? Math.min(f.bitfield, f.m.bits) : 0;
     // An anonymous wrapper turns the field into a nested anonymous struct/union member.
