@@ -1,13 +1,12 @@
 // Section- and symbol-aware disassembly listings. `llvmObjdumpText` reproduces `llvm-objdump-19 -d`
 // byte for byte: the file and section headers, one block per symbol, the `...` for zero runs,
-// data dumps under object symbols, and `<sym+0x..>` after branches. `listCode` gives the same code
-// as structured entries (for --json and the kernel syntax).
+// data dumps under object symbols, and `<sym+0x..>` after branches. asm/listing.ts gives the same
+// code as structured entries (--json, the kernel syntax). Imports stay few: with its three imports
+// this module is all that `tsbpf disasm` loads.
 
-import { decodeAt, INSN_SIZE } from "./decode.ts";
-import type { Insn } from "./insn.ts";
 import { TsbpfError } from "../src/errors.ts";
 import { readCodeSections } from "./elf-code.ts";
-import { llvmDecodeAt } from "./print-llvm.ts";
+import { fieldsText, lastLlvmBranch, llvmDecodeAt } from "./print-llvm.ts";
 
 /** ELF symbol types as the listing cares about them. */
 export type SymbolKind = "func" | "object" | "common" | "notype" | "other";
@@ -28,18 +27,89 @@ export interface CodeSection {
   symbols: readonly CodeSymbol[];
 }
 
-const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const TWO64 = 1n << 64n;
+const HEXCH = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+const TAB = 9, NL = 10, SP = 32, COLON = 58;
+
+/**
+ * The listing is written as ASCII straight into a growing byte buffer: no multi-megabyte string to
+ * flatten and encode at the end, and what goes to stdout is these bytes.
+ */
+class Out {
+  buf: Uint8Array;
+  n = 0;
+  /** `expect`: a guess at the final size, so the buffer rarely has to grow. */
+  constructor(expect = 1 << 16) {
+    this.buf = new Uint8Array(expect);
+  }
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.n + k) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.n));
+    this.buf = b;
+  }
+  /** Text that is ASCII (instruction texts, numbers); anything else goes through UTF-8. */
+  text(s: string): void {
+    const len = s.length;
+    this.room(len);
+    const b = this.buf;
+    let n = this.n;
+    for (let i = 0; i < len; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.n = n;
+        this.bytes(new TextEncoder().encode(s.slice(i)));
+        return;
+      }
+      b[n++] = c;
+    }
+    this.n = n;
+  }
+  bytes(x: Uint8Array): void {
+    this.room(x.length);
+    this.buf.set(x, this.n);
+    this.n += x.length;
+  }
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.n++] = c;
+  }
+  /** "xx xx xx" for bytes[at, at+k). */
+  hex(bytes: Uint8Array, at: number, k: number): void {
+    this.room(3 * k);
+    const b = this.buf;
+    let n = this.n;
+    for (let i = 0; i < k; i++) {
+      if (i > 0) b[n++] = SP;
+      const x = bytes[at + i];
+      b[n++] = HEXCH[x >> 4];
+      b[n++] = HEXCH[x & 15];
+    }
+    this.n = n;
+  }
+  /** A number right-aligned in `width` columns (printf's %<width>d). */
+  padded(v: number, width: number): void {
+    const s = String(v);
+    this.room(Math.max(width, s.length));
+    for (let i = s.length; i < width; i++) this.buf[this.n++] = SP;
+    this.text(s);
+  }
+  result(): Uint8Array {
+    return this.buf.subarray(0, this.n);
+  }
+}
 
 /** Symbols in the order llvm-objdump sorts them: by offset, then name; stable otherwise. */
-function sortedSymbols(sec: CodeSection): CodeSymbol[] {
+export function sortedSymbols(sec: CodeSection): CodeSymbol[] {
   const syms = [...sec.symbols].sort((a, b) => a.offset - b.offset || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   // With no symbol at the start, llvm-objdump makes one up from the section name.
   if (syms.length === 0 || syms[0].offset !== 0) syms.unshift({ name: sec.name, offset: 0, kind: "func" });
   return syms;
 }
 
-/** The last symbol at or before `target` (a byte offset, possibly past 2^53 after wrapping). */
+/** " <sym+0x..>": the last symbol at or before `target` (a byte offset, possibly wrapped past 2^64). */
 function annotation(syms: readonly CodeSymbol[], target: number): string {
   let disp: string;
   let sym: CodeSymbol;
@@ -62,67 +132,93 @@ function annotation(syms: readonly CodeSymbol[], target: number): string {
   return disp === "" ? ` <${sym.name}>` : ` <${sym.name}+0x${disp}>`;
 }
 
-function hexBytes(bytes: Uint8Array, at: number, n: number): string {
-  let s = HEX2[bytes[at]];
-  for (let i = 1; i < n; i++) s += " " + HEX2[bytes[at + i]];
-  return s;
-}
-
 /** llvm-objdump's dump of bytes under a data symbol in a text section: 8 per line, hex and ASCII. */
-function dataLines(bytes: Uint8Array, start: number, end: number): string {
-  let out = "";
+function dataLines(out: Out, bytes: Uint8Array, start: number, end: number): void {
   for (let at = start; at < end; at += 8) {
     const n = Math.min(8, end - at);
-    let hex = "";
-    let ascii = "";
+    out.text(at.toString(16).padStart(8, " ") + ":");
+    for (let i = 0; i < n; i++) {
+      out.byte(SP);
+      out.hex(bytes, at + i, 1);
+    }
+    out.text(" ".repeat(3 * (8 - n) + 9));
     for (let i = 0; i < n; i++) {
       const b = bytes[at + i];
-      hex += " " + HEX2[b];
-      ascii += b >= 0x20 && b <= 0x7e ? String.fromCharCode(b) : ".";
+      out.byte(b >= 0x20 && b <= 0x7e ? b : 0x2e);
     }
-    out += at.toString(16).padStart(8, " ") + ":" + hex + " ".repeat(3 * (8 - n) + 9) + ascii + "\n";
+    out.byte(NL);
   }
-  return out;
 }
 
 /** Disassembly lines for bytes [start, end) of a section, decoding up to the section's end. */
-function codeLines(bytes: Uint8Array, start: number, end: number, syms: readonly CodeSymbol[]): string {
-  let out = "";
+function codeLines(out: Out, bytes: Uint8Array, start: number, end: number, syms: readonly CodeSymbol[]): void {
   let at = start;
+  const size = bytes.length;
   while (at < end) {
+    const b0 = bytes[at];
     // A run of 8 or more zero bytes prints as "..." and is skipped in steps of 4.
-    if (bytes[at] === 0) {
+    if (b0 === 0) {
       let z = at;
       while (z < end && bytes[z] === 0) z++;
       if (z - at >= 8) {
-        out += "\t\t...\n";
+        out.text("\t\t...\n");
         at += (z - at) & ~3;
         continue;
       }
     }
-    const d = llvmDecodeAt(bytes, at);
-    let line = String(Math.floor(at / INSN_SIZE)).padStart(8, " ") + ":\t" + hexBytes(bytes, at, d.size) + "\t";
-    if (d.text === undefined) line += "<unknown>";
-    else {
-      line += d.text;
-      if (d.branch !== undefined && syms.length > 0) line += annotation(syms, at + d.size + d.branch * d.size);
+    out.padded(Math.floor(at / 8), 8);
+    out.byte(COLON);
+    out.byte(TAB);
+    if (b0 !== 0x18 && size - at >= 8) {
+      // The common case, without llvmDecodeAt's result object.
+      const lo = bytes[at + 2] | (bytes[at + 3] << 8);
+      const imm = bytes[at + 4] | (bytes[at + 5] << 8) | (bytes[at + 6] << 16) | (bytes[at + 7] << 24);
+      const text = fieldsText(b0, bytes[at + 1] & 15, bytes[at + 1] >> 4, (lo << 16) >> 16, imm);
+      out.hex(bytes, at, 8);
+      out.byte(TAB);
+      if (text === undefined) out.text("<unknown>");
+      else {
+        out.text(text);
+        const branch = lastLlvmBranch();
+        if (branch !== undefined && syms.length > 0) out.text(annotation(syms, at + 8 + branch * 8));
+      }
+      out.byte(NL);
+      at += 8;
+      continue;
     }
-    out += line + "\n";
+    const d = llvmDecodeAt(bytes, at);
+    out.hex(bytes, at, d.size);
+    out.byte(TAB);
+    if (d.text === undefined) out.text("<unknown>");
+    else {
+      out.text(d.text);
+      if (d.branch !== undefined && syms.length > 0) out.text(annotation(syms, at + d.size + d.branch * d.size));
+    }
+    out.byte(NL);
     at += d.size;
   }
-  return out;
 }
+
+const dec = new TextDecoder();
 
 /** llvm-objdump-style lines for raw code with no symbols (and so no branch annotations). */
 export function llvmRawText(bytes: Uint8Array): string {
-  return codeLines(bytes, 0, bytes.length, []);
+  return dec.decode(llvmRawBytes(bytes));
 }
 
-/** One section's "Disassembly of section" block as llvm-objdump -d prints it ("" if it prints nothing). */
-export function llvmSectionText(sec: CodeSection): string {
+// A listing line is about 45-60 bytes per 8-byte instruction.
+const guess = (codeBytes: number) => 4096 + codeBytes * 7;
+
+export function llvmRawBytes(bytes: Uint8Array): Uint8Array {
+  const out = new Out(guess(bytes.length));
+  codeLines(out, bytes, 0, bytes.length, []);
+  return out.result();
+}
+
+function sectionInto(out: Out, sec: CodeSection): void {
   const syms = sortedSymbols(sec);
   const size = sec.bytes.length;
-  let out = "";
+  let printed = false;
   for (let i = 0; i < syms.length; ) {
     const start = syms[i].offset;
     let j = i;
@@ -132,49 +228,32 @@ export function llvmSectionText(sec: CodeSection): string {
     const end = j < syms.length ? Math.min(size, syms[j].offset) : size;
     i = j;
     if (start >= end) continue;
-    if (out === "") out = `\nDisassembly of section ${sec.name}:\n`;
-    out += `\n${start.toString(16).padStart(16, "0")} <${head.name}>:\n`;
-    out += head.kind === "object" || head.kind === "common" ? dataLines(sec.bytes, start, end) : codeLines(sec.bytes, start, end, syms);
+    if (!printed) out.text(`\nDisassembly of section ${sec.name}:\n`);
+    printed = true;
+    out.text(`\n${start.toString(16).padStart(16, "0")} <${head.name}>:\n`);
+    if (head.kind === "object" || head.kind === "common") dataLines(out, sec.bytes, start, end);
+    else codeLines(out, sec.bytes, start, end, syms);
   }
-  return out;
+}
+
+/** One section's "Disassembly of section" block as llvm-objdump -d prints it ("" if it prints nothing). */
+export function llvmSectionText(sec: CodeSection): string {
+  const out = new Out();
+  sectionInto(out, sec);
+  return dec.decode(out.result());
 }
 
 /** The whole of `llvm-objdump-19 -d FILE` for a little-endian BPF object with these code sections. */
 export function llvmObjdumpText(fileName: string, sections: readonly CodeSection[]): string {
-  let out = `\n${fileName}:\tfile format elf64-bpf\n`;
-  for (const s of sections) out += llvmSectionText(s);
-  return out;
+  return dec.decode(llvmObjdumpBytes(fileName, sections));
 }
 
-/** One decoded instruction of a listing, with where it came from. */
-export interface ListedInsn {
-  section: string;
-  /** The symbol whose block holds the instruction (the section name where none does). */
-  symbol: string;
-  /** Slot index inside the section (ld_imm64 counts two). */
-  index: number;
-  bytes: Uint8Array;
-  insn: Insn;
-}
-
-/**
- * Decode a section's instructions with tsbpf's own decoder, tagging each with its symbol.
- * Throws TsbpfError(ASM_DECODE) naming the section and slot at the first invalid instruction.
- */
-export function listCode(sec: CodeSection, file?: string): ListedInsn[] {
-  const syms = sortedSymbols(sec).filter((s) => s.kind !== "object" && s.kind !== "common");
-  const out: ListedInsn[] = [];
-  const total = Math.ceil(sec.bytes.length / INSN_SIZE);
-  let k = 0;
-  for (let slot = 0; slot < total; ) {
-    const r = decodeAt(sec.bytes, slot, { section: sec.name, ...(file !== undefined ? { file } : {}) });
-    if (!r.ok) throw r.error;
-    const at = slot * INSN_SIZE;
-    while (k + 1 < syms.length && syms[k + 1].offset <= at) k++;
-    out.push({ section: sec.name, symbol: syms[k]?.name ?? sec.name, index: slot, bytes: sec.bytes.subarray(at, at + r.slots * INSN_SIZE), insn: r.insn });
-    slot += r.slots;
-  }
-  return out;
+/** llvmObjdumpText as the bytes llvm-objdump writes. */
+export function llvmObjdumpBytes(fileName: string, sections: readonly CodeSection[]): Uint8Array {
+  const out = new Out(guess(sections.reduce((n, s) => n + s.bytes.length, 0)));
+  out.text(`\n${fileName}:\tfile format elf64-bpf\n`);
+  for (const s of sections) sectionInto(out, s);
+  return out.result();
 }
 
 /** True if these bytes start like an ELF file (anything else is taken as raw instructions). */
@@ -202,8 +281,8 @@ export function selectCode(bytes: Uint8Array, file: string, section?: string): {
   return { elf: true, sections };
 }
 
-/** `tsbpf disasm FILE [--section S]` in the llvm syntax: llvm-objdump -d's text for an object, bare lines for raw code. */
-export function llvmListing(bytes: Uint8Array, file: string, section?: string): string {
+/** `tsbpf disasm FILE [--section S]` in the llvm syntax: llvm-objdump -d's bytes for an object, bare lines for raw code. */
+export function llvmListing(bytes: Uint8Array, file: string, section?: string): Uint8Array {
   const code = selectCode(bytes, file, section);
-  return code.elf ? llvmObjdumpText(file, code.sections) : llvmRawText(code.sections[0].bytes);
+  return code.elf ? llvmObjdumpBytes(file, code.sections) : llvmRawBytes(code.sections[0].bytes);
 }

@@ -1,12 +1,45 @@
 // Listings beyond llvm-objdump's: the kernel syntax, JSON, and `disassemble`, which picks one for
 // `tsbpf disasm`. Kept apart from asm/disasm.ts so the plain llvm listing loads no more than it uses.
 
-import { listCode, llvmListing, selectCode, type CodeSection } from "./disasm.ts";
+import { decodeAt, INSN_SIZE } from "./decode.ts";
+import { llvmListing, selectCode, sortedSymbols, type CodeSection } from "./disasm.ts";
+import type { Insn } from "./insn.ts";
 import { printKernel } from "./print-kernel.ts";
 import { printLlvm } from "./print-llvm.ts";
 
 const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 const hexBytes = (b: Uint8Array) => Array.from(b, (x) => HEX2[x]).join(" ");
+
+/** One decoded instruction of a listing, with where it came from. */
+export interface ListedInsn {
+  section: string;
+  /** The symbol whose block holds the instruction (the section name where none does). */
+  symbol: string;
+  /** Slot index inside the section (ld_imm64 counts two). */
+  index: number;
+  bytes: Uint8Array;
+  insn: Insn;
+}
+
+/**
+ * Decode a section's instructions with tsbpf's own decoder, tagging each with its symbol.
+ * Throws TsbpfError(ASM_DECODE) naming the section and slot at the first invalid instruction.
+ */
+export function listCode(sec: CodeSection, file?: string): ListedInsn[] {
+  const syms = sortedSymbols(sec).filter((s) => s.kind !== "object" && s.kind !== "common");
+  const out: ListedInsn[] = [];
+  const total = Math.ceil(sec.bytes.length / INSN_SIZE);
+  let k = 0;
+  for (let slot = 0; slot < total; ) {
+    const r = decodeAt(sec.bytes, slot, { section: sec.name, ...(file !== undefined ? { file } : {}) });
+    if (!r.ok) throw r.error;
+    const at = slot * INSN_SIZE;
+    while (k + 1 < syms.length && syms[k + 1].offset <= at) k++;
+    out.push({ section: sec.name, symbol: syms[k]?.name ?? sec.name, index: slot, bytes: sec.bytes.subarray(at, at + r.slots * INSN_SIZE), insn: r.insn });
+    slot += r.slots;
+  }
+  return out;
+}
 
 export type Syntax = "llvm" | "kernel";
 
@@ -74,7 +107,7 @@ export interface DisasmOptions {
  */
 export function disassemble(bytes: Uint8Array, o: DisasmOptions): string {
   const syntax = o.syntax ?? "llvm";
-  if (syntax === "llvm" && !o.json) return llvmListing(bytes, o.file, o.section);
+  if (syntax === "llvm" && !o.json) return new TextDecoder().decode(llvmListing(bytes, o.file, o.section));
   const { sections } = selectCode(bytes, o.file, o.section);
   if (o.json) return JSON.stringify(listingJson(sections, syntax, o.file), null, 1) + "\n";
   return kernelListingText(sections, o.file);

@@ -39,7 +39,7 @@ export const command: Command = {
         ? (await import("../../asm/disasm.ts")).llvmListing(bytes, file, section)
         : (await import("../../asm/listing.ts")).disassemble(bytes, { file, syntax: syntax as Syntax, json, ...(section !== undefined ? { section } : {}) });
     // The dispatcher exits as soon as we return: wait until a pipe has taken the whole listing.
-    await new Promise<void>((done, fail) => process.stdout.write(text, (e) => (e ? fail(e) : done())));
+    await new Promise<void>((done, fail) => process.stdout.write(text, (e?: Error | null) => (e ? fail(e) : done())));
     return 0;
   },
 };
