@@ -20,4 +20,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: "disasm", summary: "disassemble a BPF object or raw code (llvm-objdump or kernel syntax)", load: () => import("./disasm.ts") },
   { name: "asm", summary: "assemble BPF text into an ELF object or raw bytes", load: () => import("./asm.ts") },
   { name: "core", summary: "check CO-RE relocations against a kernel BTF (running or --btf FILE)", load: () => import("./core.ts") },
+  { name: "inspect", summary: "show programs, maps, relocations, externs and CO-RE fix-ups of an object", load: () => import("./inspect.ts") },
 ];
