@@ -6,7 +6,9 @@
 import { joinImm64, hi32, lo32, slotOffsets, type Insn } from "../../asm/insn.ts";
 import { CALL_SRC, CLASS, JMP_OP, PSEUDO, isLdImm64 } from "../../asm/opcodes.ts";
 import type { Btf, BtfExt, FuncInfo, LineInfo } from "../../btf/index.ts";
-import type { ObjectSpec, ProgramSpec } from "../elf/index.ts";
+import type { KsymExtern, ObjectSpec, ProgramSpec } from "../elf/index.ts";
+import { typesAreCompat } from "../../btf/core/compat.ts";
+import { skipMods } from "../elf/btf-util.ts";
 import { TsbpfError } from "../errors.ts";
 
 const CALL_OP = CLASS.JMP | JMP_OP.call;
@@ -135,7 +137,7 @@ function dataFixups(obj: ObjectSpec, main: ProgramSpec, placed: Placed[], opts: 
           if (e.kind === "kconfig") {
             ld("kconfig", PSEUDO.MAP_IDX_VALUE, kconfigMap, e.dataOffset, e.name);
           } else {
-            const k = resolveKsym(main, e.name, e.ksymType, e.weak, opts, at);
+            const k = resolveKsym(obj, main, e, opts, at);
             // A kfunc's address (bpf_ksym_exists) loads like a typed ksym: by BTF id when found.
             if (e.ksymType !== "typeless" && k.btfId !== undefined) ld("ksym_typed", PSEUDO.BTF_ID, k.btfId, 0, e.name);
             else ld("ksym_addr", insn.src, lo32(k.addr ?? 0n), hi32(k.addr ?? 0n), e.name);
@@ -144,7 +146,8 @@ function dataFixups(obj: ObjectSpec, main: ProgramSpec, placed: Placed[], opts: 
         }
         case "extern_call": {
           const e = obj.externs[r.extern];
-          const k = resolveKsym(main, e.name, "func", e.weak, opts, at);
+          if (e.kind !== "ksym") throw new TsbpfError("LINK_UNRESOLVED", `prog '${main.name}': call to .kconfig extern '${e.name}'`, { insn: at }, "only kfuncs (__ksym functions) can be called");
+          const k = resolveKsym(obj, main, e, opts, at);
           if (k.btfId !== undefined) {
             fixups.push({ insn: at, what: "kfunc", old: { src: insn.src, imm: insn.imm, off: insn.off }, new: { src: CALL_SRC.KFUNC_CALL, imm: k.btfId, off: 0 }, target: e.name });
           } else {
@@ -160,16 +163,38 @@ function dataFixups(obj: ObjectSpec, main: ProgramSpec, placed: Placed[], opts: 
   }
 }
 
-/** A kernel symbol's BTF id (kfuncs, typed ksyms) or address (typeless ksyms). */
-function resolveKsym(main: ProgramSpec, name: string, type: "func" | "typed" | "typeless", weak: boolean, opts: LinkOptions, insn: number): { btfId?: number; addr?: bigint } {
+/**
+ * A kernel symbol's BTF id (kfuncs, typed ksyms) or address (typeless ksyms), with libbpf's type
+ * check: the object's declaration must be compatible with the kernel's (bpf_core_types_are_compat).
+ * An incompatible __weak kfunc counts as absent; an incompatible variable is an error.
+ */
+function resolveKsym(obj: ObjectSpec, main: ProgramSpec, e: KsymExtern, opts: LinkOptions, insn: number): { btfId?: number; addr?: bigint } {
   const k = opts.kernel;
+  const { name, ksymType: type, weak } = e;
   if (type === "typeless") {
     const addr = k?.address?.(name);
     if (addr !== undefined) return { addr };
   } else if (k?.btf) {
+    const kb = k.btf;
     const kind = type === "func" ? "func" : "var";
-    const id = k.btf.idsByName(name).find((i) => k.btf!.kindOf(i) === kind);
-    if (id !== undefined) return { btfId: id };
+    const id = kb.idsByName(name).find((i) => kb.kindOf(i) === kind);
+    if (id !== undefined) {
+      const local = obj.btf;
+      if (!local) return { btfId: id };
+      if (type === "func") {
+        const lf = local.typeAs(e.btfId, "func");
+        const kf = kb.typeAs(id, "func");
+        if (lf && kf && typesAreCompat(local, lf.type, kb, kf.type)) return { btfId: id };
+        if (weak) return {};
+        throw new TsbpfError("LINK_UNRESOLVED", `prog '${main.name}': extern (func ksym) '${name}': func_proto [${lf?.type}] incompatible with vmlinux [${kf?.type}]`, { insn },
+          "the kfunc's declaration must match the kernel's prototype (regenerate vmlinux.h or fix the extern)");
+      }
+      const kv = kb.typeAs(id, "var");
+      const target = kv ? skipMods(kb, kv.type) : undefined;
+      if (target && typesAreCompat(local, e.btfId, kb, target.id)) return { btfId: id };
+      throw new TsbpfError("LINK_UNRESOLVED", `prog '${main.name}': extern (var ksym) '${name}': incompatible types, expected [${e.btfId}] ${local.nameOf(e.btfId)}, but kernel has [${target?.id}] ${target?.name ?? ""}`, { insn },
+        "declare the ksym with the kernel's type");
+    }
   }
   if (weak) return {};
   throw new TsbpfError("LINK_UNRESOLVED", `prog '${main.name}': extern '${name}' not found in the kernel`, { insn },

@@ -69,6 +69,28 @@ SEC("tp_btf/task_newtask") int weak_kf(u64 *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";
 `,
+  weak_incompat: `
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+extern struct task_struct *bpf_task_acquire(struct task_struct *p) __ksym;
+extern void bpf_task_release(struct task_struct *p) __ksym;
+extern int bpf_cgroup_release(int a, int b, int c) __ksym __weak;
+SEC("tp_btf/task_newtask") int weak_bad(u64 *ctx) {
+  struct task_struct *t = bpf_task_acquire((struct task_struct *)ctx[0]);
+  int r = 0;
+  if (ctx[1] == 12345) r = bpf_cgroup_release(1, 2, 3);
+  if (t) bpf_task_release(t);
+  return r;
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
+  strong_incompat: `
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+extern int bpf_task_release(int x) __ksym;
+SEC("tp_btf/task_newtask") int strong_bad(u64 *ctx) { return bpf_task_release(1); }
+char LICENSE[] SEC("license") = "GPL";
+`,
 };
 
 /** CO-RE relocation count from the .BTF.ext header (0 when there is none). */
@@ -171,6 +193,13 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
       }
       compared++;
     }
+  });
+
+  test("a kfunc declared with the wrong prototype: libbpf refuses the object, we refuse the link", () => {
+    const t = traced.find((x) => x.path.endsWith("/strong_incompat.o"))!;
+    expect(t.load).toBeLessThan(0);
+    const obj = loadObject(readFileSync(t.path), { file: t.path });
+    expect(() => linkProgram(obj, obj.programs[0], { kernel })).toThrow(/incompatible/);
   });
 
   test("compared a meaningful number of programs", () => {
