@@ -41,7 +41,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`tsbpf: ${e.describe()}\n`);
       process.exit(e.code === "SYS" || e.code === "VERIFIER" ? 1 : 2);
     }
-    process.stderr.write(`tsbpf: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.stderr.write(`tsbpf: internal error: ${(e instanceof Error && e.stack) || String(e)}\n`);
     process.exit(70);
   },
 );
