@@ -365,6 +365,7 @@ class Assembler {
     const symbols = this.symbols();
     const symSet = new Map(symbols.map((s) => [s.name, s]));
     for (const s of this.sections.values()) if (s.code) this.relocate(s, symSet, symbols);
+    for (const s of this.sections.values()) if (!s.code) this.relocateData(s, symSet, symbols);
     const result: AsmResult = { sections: [...this.sections.values()], symbols, maps: this.maps };
     if (this.license !== undefined) result.license = this.license;
     if (this.maps.length > 0) result.btf = mapsBtf(this.maps, this.dataVars(symbols));
@@ -441,7 +442,7 @@ class Assembler {
       if (entry) {
         if (type === "notype") type = "func";
         const b = bounds.get(l.section)!;
-        if (!a?.size) size = b.find((x) => x > value)! - value;
+        if (!a?.size) size = (b.find((x) => x > value) ?? value) - value;
         if (a?.bind === undefined && l.index === 0 && l.section !== ".text") bind = "global";
       }
       out.push({ name, section: l.section, value, size, type, bind });
@@ -567,6 +568,29 @@ class Assembler {
         s.insns[i] = next;
         continue;
       }
+    }
+  }
+
+  /** `.long sym`/`.quad sym` in data: locals through their section symbol (addend in the bytes), unknown names as externs. */
+  private relocateData(s: AsmSection, symSet: Map<string, ObjSymbol>, symbols: ObjSymbol[]): void {
+    if (s.nobits && (s.relocs.length > 0 || s.data.some((b) => b !== 0))) {
+      fail(`section '${s.name}' holds no file data (nobits) but is given non-zero contents`, { file: this.file }, "put initialized data in .data or .rodata");
+    }
+    for (const r of s.relocs) {
+      if (r.section) continue;
+      const sym = symSet.get(r.symbol);
+      const l = this.labels.get(r.symbol);
+      if (l && (!sym || sym.bind === "local")) {
+        const v = this.byteOffset(l);
+        const size = r.type === R_BPF.ABS64 ? 8 : 4;
+        let u = BigInt(v);
+        for (let i = 0; i < size; i++) {
+          s.data[r.offset + i] = Number(u & 0xffn);
+          u >>= 8n;
+        }
+        r.symbol = l.section;
+        r.section = true;
+      } else if (!l) this.extern(r.symbol, symSet, symbols);
     }
   }
 

@@ -7,7 +7,9 @@ import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { assemble, elfObject, rawCode } from "../../asm/assemble.ts";
+import { parseElf } from "../../src/elf/file.ts";
 import { TsbpfError } from "../../src/errors.ts";
 import { spawnSync } from "node:child_process";
 import { haveTool, run, ROOT } from "../support/env.ts";
@@ -167,5 +169,33 @@ describe("tsbpf asm (the command)", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("random assembler input", () => {
+  const piece = fc.constantFrom(
+    ".text", ".data", ".bss", '.section xdp,"ax",@progbits', ".section .rodata", '.section s,"zz"', ".globl f", ".type f,@function",
+    ".type f,@bogus", ".size f, .Lend-f", ".size f, 8", ".size g, .-g", ".p2align 3", ".p2align 40", ".align 3", ".byte 1, 2",
+    ".byte 0x18", ".long f", ".quad 1, 2", ".short -1", '.ascii "ab"', '.asciz "x\\n"', ".zero 4", ".zero -1", ".comm c, 8, 8",
+    ".local c", ".map m, type=hash, key=4, value=8, max_entries=4", ".map m, type=array", ".map", '.license "GPL"', ".license",
+    "f:", "g:", ".Lend:", "m:", "r0 = 0", "exit", "call f", "call g", "call bpf_ktime_get_ns", "call nosuch", "r1 = m ll",
+    "r1 = c + 4 ll", "r1 = f ll", "goto f", "goto .Lend", "gotol g", "if r1 > 2 goto f", "r1 = map[id:3]", "(95) exit", "ld_pseudo r1, 4, 1",
+  );
+  it("never throws anything but TsbpfError, and what it accepts writes and reads back as ELF", () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 14 }), (lines) => {
+        let r;
+        try {
+          r = assemble(lines.join("\n") + "\n", "r.s");
+        } catch (e) {
+          if (!(e instanceof TsbpfError)) throw e;
+          return;
+        }
+        // Whatever assembles must also write, and read back with our ELF reader, without complaint.
+        const elf = parseElf(elfObject(r));
+        expect(elf.sections.map((x) => x.name)).toEqual(expect.arrayContaining([".text", ".symtab", ".strtab"]));
+      }),
+      { numRuns: 1500 },
+    );
   });
 });
