@@ -165,7 +165,7 @@ export function matchSpec(local: CoreSpec, targ: Btf, targRoot: number, typeMatc
 
 /** "struct task_struct", "enum <anon>" — a type as libbpf names it in its log. */
 export function typeLabel(t: BtfType): string {
-  return `${t.kind === "void" ? "UNKNOWN" : t.kind} ${t.name === "" ? "<anon>" : t.name}`;
+  return `${t.kind} ${t.name === "" ? "<anon>" : t.name}`;
 }
 
 /** libbpf's bpf_core_format_spec: `<byte_off> [12] struct task_struct.pid (0:57 @ offset 2416)`. */

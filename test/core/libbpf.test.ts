@@ -28,7 +28,7 @@ function fixturesWithCore(): string[] {
   }
   return out;
 }
-const CRAFTED = ["core_kinds", "core_ambiguous"];
+const CRAFTED = ["core_kinds", "core_more", "core_ambiguous"];
 const ready = haveTool("clang-19") && haveRoot() && haveKernelBtf();
 
 function open(path: string): ObjectSpec {
