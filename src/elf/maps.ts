@@ -152,7 +152,6 @@ export function mapInitialisers(elf: ElfFile, sec: ElfSection, layouts: BtfMapLa
     const sym = elf.symbols[r.symbol];
     if (sym.type === STT.SECTION || sym.name === "" || sym.shndx === SHN.UNDEF) throw mapError(`map '${l.map.realName}': initialiser slot ${rel / 8} names an unknown symbol`, where, "values[] entries must be maps or programs defined in this object");
     l.map.initSlots.push({ slot: rel / 8, name: sym.name });
-    l.map.maxEntries = Math.max(l.map.maxEntries, rel / 8 + 1);
   }
 }
 
