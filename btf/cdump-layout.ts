@@ -2,8 +2,7 @@
 // a type, whether a struct must be declared packed, and the anonymous bitfields (`long: 64;`) that
 // pad a gap, following the rules libbpf's btf_dump applies (libbpf 1.1, as bpftool 7.1 prints).
 
-import type { Btf } from "./btf.ts";
-import type { BtfComposite } from "./types.ts";
+import { K, type BtfView } from "./cdump-view.ts";
 
 /** Names of `long` a compiler may write into BTF; the first such INT in id order fixes the pointer size. */
 const LONG_NAMES = new Set([
@@ -12,30 +11,21 @@ const LONG_NAMES = new Set([
 ]);
 
 /** Pointer size in bytes, guessed from the size of `long` as libbpf does; 8 when BTF has no `long`. */
-export function pointerSize(btf: Btf): number {
-  let best = -1;
-  let size = 8;
-  for (const name of LONG_NAMES) {
-    for (const id of btf.idsByName(name)) {
-      if (btf.kindOf(id) !== "int") continue;
-      const t = btf.type(id);
-      if (t.kind !== "int" || (t.size !== 4 && t.size !== 8)) continue;
-      if (best < 0 || id < best) {
-        best = id;
-        size = t.size;
-      }
-      break;
-    }
+export function pointerSize(v: BtfView): number {
+  for (let id = 1; id < v.count; id++) {
+    if (v.kind(id) !== K.INT) continue;
+    const size = v.st(id);
+    if ((size === 4 || size === 8) && LONG_NAMES.has(v.name(id))) return size;
   }
-  return size;
+  return 8;
 }
 
-/** Alignment and size queries over one Btf, memoized per id. */
+/** Alignment and size queries over one BTF, memoized per id. */
 export class Layout {
   private readonly aligns: Int32Array;
 
-  constructor(private readonly btf: Btf, readonly ptrSize: number) {
-    this.aligns = new Int32Array(btf.typeCount).fill(-1);
+  constructor(private readonly v: BtfView, readonly ptrSize: number) {
+    this.aligns = new Int32Array(v.count).fill(-1);
   }
 
   /** Alignment in bytes (libbpf's btf__align_of); 0 for types without one (void, fwd, func). */
@@ -50,34 +40,38 @@ export class Layout {
   }
 
   private computeAlign(id: number): number {
-    const t = this.btf.type(id);
-    switch (t.kind) {
-      case "int":
-      case "enum":
-      case "enum64":
-      case "float":
-        return Math.min(this.ptrSize, t.size);
-      case "ptr":
+    const v = this.v;
+    switch (v.kind(id)) {
+      case K.INT:
+      case K.ENUM:
+      case K.ENUM64:
+      case K.FLOAT:
+        return Math.min(this.ptrSize, v.st(id));
+      case K.PTR:
         return this.ptrSize;
-      case "typedef":
-      case "volatile":
-      case "const":
-      case "restrict":
-      case "type_tag":
-        return this.alignOf(t.type);
-      case "array":
-        return this.alignOf(t.type);
-      case "struct":
-      case "union": {
+      case K.TYPEDEF:
+      case K.VOLATILE:
+      case K.CONST:
+      case K.RESTRICT:
+      case K.TYPE_TAG:
+        return this.alignOf(v.st(id));
+      case K.ARRAY:
+        return this.alignOf(v.words(id)[v.rec(id) + 3]);
+      case K.STRUCT:
+      case K.UNION: {
+        const w = v.words(id);
+        const n = v.vlen(id);
+        const kf = v.kflag(id);
         let max = 1;
-        for (const m of t.members) {
-          const a = this.alignOf(m.type);
+        for (let i = 0, p = v.rec(id) + 3; i < n; i++, p += 3) {
+          const a = this.alignOf(w[p + 1]);
           if (a <= 0) return 0;
           if (a > max) max = a;
+          const off = w[p + 2];
           // A field off its natural alignment means the struct was packed.
-          if (m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) return 1;
+          if ((!kf || off >>> 24 === 0) && (kf ? off & 0xffffff : off) % (8 * a) !== 0) return 1;
         }
-        return t.size % max !== 0 ? 1 : max;
+        return v.st(id) % max !== 0 ? 1 : max;
       }
       default:
         return 0;
@@ -86,35 +80,39 @@ export class Layout {
 
   /** Size in bytes through typedefs, modifiers and arrays (btf__resolve_size); -1 when it has none. */
   resolveSize(id: number): number {
+    const v = this.v;
     let nelems = 1;
     for (let depth = 0; depth < 64; depth++) {
-      const t = this.btf.type(id);
-      switch (t.kind) {
-        case "int":
-        case "enum":
-        case "enum64":
-        case "float":
-        case "struct":
-        case "union":
-        case "datasec": {
-          const size = nelems * t.size;
+      switch (v.kind(id)) {
+        case K.INT:
+        case K.ENUM:
+        case K.ENUM64:
+        case K.FLOAT:
+        case K.STRUCT:
+        case K.UNION:
+        case K.DATASEC: {
+          const size = nelems * v.st(id);
           return size > 0xffffffff ? -1 : size;
         }
-        case "ptr":
+        case K.PTR:
           return nelems * this.ptrSize;
-        case "typedef":
-        case "volatile":
-        case "const":
-        case "restrict":
-        case "type_tag":
-        case "var":
-          id = t.type;
+        case K.TYPEDEF:
+        case K.VOLATILE:
+        case K.CONST:
+        case K.RESTRICT:
+        case K.TYPE_TAG:
+        case K.VAR:
+          id = v.st(id);
           break;
-        case "array":
-          if (t.nelems !== 0 && nelems > 0xffffffff / t.nelems) return -1;
-          nelems *= t.nelems;
-          id = t.type;
+        case K.ARRAY: {
+          const w = v.words(id);
+          const at = v.rec(id);
+          const ne = w[at + 5];
+          if (ne !== 0 && nelems > 0xffffffff / ne) return -1;
+          nelems *= ne;
+          id = w[at + 3];
           break;
+        }
         default:
           return -1;
       }
@@ -123,14 +121,19 @@ export class Layout {
   }
 
   /** A struct needs __attribute__((packed)) when a plain field is misaligned or its size is not a multiple of its alignment. */
-  isPacked(t: BtfComposite): boolean {
+  isPacked(id: number): boolean {
+    const v = this.v;
+    const w = v.words(id);
+    const n = v.vlen(id);
+    const kf = v.kflag(id);
     let max = 1;
-    for (const m of t.members) {
-      const a = this.alignOf(m.type);
-      if (a && m.bitfieldSize === 0 && m.bitOffset % (8 * a) !== 0) return true;
+    for (let i = 0, p = v.rec(id) + 3; i < n; i++, p += 3) {
+      const a = this.alignOf(w[p + 1]);
+      const off = w[p + 2];
+      if (a && (!kf || off >>> 24 === 0) && (kf ? off & 0xffffff : off) % (8 * a) !== 0) return true;
       if (a > max) max = a;
     }
-    return t.size % max !== 0;
+    return v.st(id) % max !== 0;
   }
 }
 

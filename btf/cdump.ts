@@ -5,7 +5,7 @@
 import { TsbpfError } from "../src/errors.ts";
 import type { Btf } from "./btf.ts";
 import { Layout, paddingFields, pointerSize } from "./cdump-layout.ts";
-import type { BtfComposite, BtfEnum, BtfEnum64, BtfType } from "./types.ts";
+import { BtfView, K } from "./cdump-view.ts";
 
 /** Ordering and emission states per type id (libbpf's btf_dump_type_aux_state). */
 const NOT_ORDERED = 0;
@@ -70,6 +70,7 @@ export function dumpCTypes(btf: Btf, ids: Iterable<number>): string {
 
 class CDumper {
   readonly out: string[] = [];
+  private readonly v: BtfView;
   private readonly layout: Layout;
   private readonly orderState: Uint8Array;
   private readonly emitState: Uint8Array;
@@ -83,8 +84,9 @@ class CDumper {
   private queue: number[] = [];
 
   constructor(private readonly btf: Btf) {
-    this.layout = new Layout(btf, pointerSize(btf));
-    const n = btf.typeCount;
+    this.v = new BtfView(btf);
+    this.layout = new Layout(this.v, pointerSize(this.v));
+    const n = this.v.count;
     this.orderState = new Uint8Array(n);
     this.emitState = new Uint8Array(n);
     this.fwdEmitted = new Uint8Array(n);
@@ -93,41 +95,40 @@ class CDumper {
     this.markReferenced();
   }
 
-  private t(id: number): BtfType {
-    return this.btf.type(id);
-  }
-
   /** Types some other type refers to: an anonymous enum nobody uses is a top-level declaration. */
   private markReferenced(): void {
     const r = this.referenced;
-    for (let id = 1; id < this.btf.typeCount; id++) {
-      const t = this.t(id);
-      switch (t.kind) {
-        case "volatile":
-        case "const":
-        case "restrict":
-        case "ptr":
-        case "typedef":
-        case "func":
-        case "var":
-        case "decl_tag":
-        case "type_tag":
-          r[t.type] = 1;
+    const v = this.v;
+    for (let id = 1; id < v.count; id++) {
+      const w = v.words(id);
+      const at = v.rec(id);
+      const n = v.vlen(id);
+      switch (v.kind(id)) {
+        case K.VOLATILE:
+        case K.CONST:
+        case K.RESTRICT:
+        case K.PTR:
+        case K.TYPEDEF:
+        case K.FUNC:
+        case K.VAR:
+        case K.DECL_TAG:
+        case K.TYPE_TAG:
+          r[w[at + 2]] = 1;
           break;
-        case "array":
-          r[t.indexType] = 1;
-          r[t.type] = 1;
+        case K.ARRAY:
+          r[w[at + 3]] = 1;
+          r[w[at + 4]] = 1;
           break;
-        case "struct":
-        case "union":
-          for (const m of t.members) r[m.type] = 1;
+        case K.STRUCT:
+        case K.UNION:
+          for (let i = 0; i < n; i++) r[w[at + 4 + 3 * i]] = 1;
           break;
-        case "func_proto":
-          r[t.returnType] = 1;
-          for (const p of t.params) r[p.type] = 1;
+        case K.FUNC_PROTO:
+          r[w[at + 2]] = 1;
+          for (let i = 0; i < n; i++) r[w[at + 4 + 2 * i]] = 1;
           break;
-        case "datasec":
-          for (const v of t.vars) r[v.type] = 1;
+        case K.DATASEC:
+          for (let i = 0; i < n; i++) r[w[at + 3 + 3 * i]] = 1;
           break;
         default:
           break;
@@ -151,62 +152,68 @@ class CDumper {
   private order(id: number, throughPtr: boolean): boolean {
     const state = this.orderState[id];
     if (state === ORDERED) return true;
-    const t = this.t(id);
+    const v = this.v;
+    const kind = v.kind(id);
+    const named = v.hasName(id);
     if (state === ORDERING) {
-      if ((t.kind === "struct" || t.kind === "union") && throughPtr && t.name !== "") return false;
+      if ((kind === K.STRUCT || kind === K.UNION) && throughPtr && named) return false;
       throw new TsbpfError("BTF_BAD_TYPE", `unsatisfiable type cycle, id:[${id}]`, { offset: this.btf.recordOffset(id) }, "the BTF has a loop no forward declaration can break");
     }
-    switch (t.kind) {
-      case "void":
+    switch (kind) {
+      case K.VOID:
         return false;
-      case "int":
-      case "float":
+      case K.INT:
+      case K.FLOAT:
         this.orderState[id] = ORDERED;
         return false;
-      case "ptr": {
-        const strong = this.order(t.type, true);
+      case K.PTR: {
+        const strong = this.order(v.st(id), true);
         this.orderState[id] = ORDERED;
         return strong;
       }
-      case "array":
-        return this.order(t.type, false);
-      case "struct":
-      case "union": {
+      case K.ARRAY:
+        return this.order(v.words(id)[v.rec(id) + 3], false);
+      case K.STRUCT:
+      case K.UNION: {
         // Only embedding, or an anonymous type that must be spelled out inline, makes it strong.
-        if (throughPtr && t.name !== "") return false;
+        if (throughPtr && named) return false;
         this.orderState[id] = ORDERING;
-        for (const m of t.members) this.order(m.type, false);
-        if (t.name !== "") this.queue.push(id);
+        const w = v.words(id);
+        const at = v.rec(id);
+        const n = v.vlen(id);
+        for (let i = 0; i < n; i++) this.order(w[at + 4 + 3 * i], false);
+        if (named) this.queue.push(id);
         this.orderState[id] = ORDERED;
         return true;
       }
-      case "enum":
-      case "enum64":
-      case "fwd":
-        if (t.name !== "" || !this.referenced[id]) this.queue.push(id);
+      case K.ENUM:
+      case K.ENUM64:
+      case K.FWD:
+        if (named || !this.referenced[id]) this.queue.push(id);
         this.orderState[id] = ORDERED;
         return true;
-      case "typedef": {
-        const strong = this.order(t.type, throughPtr);
+      case K.TYPEDEF: {
+        const strong = this.order(v.st(id), throughPtr);
         if (throughPtr && !strong) return false;
         this.queue.push(id);
         this.orderState[id] = ORDERED;
         return true;
       }
-      case "volatile":
-      case "const":
-      case "restrict":
-      case "type_tag":
-        return this.order(t.type, throughPtr);
-      case "func_proto": {
-        let strong = this.order(t.returnType, throughPtr);
-        for (const p of t.params) if (this.order(p.type, throughPtr)) strong = true;
+      case K.VOLATILE:
+      case K.CONST:
+      case K.RESTRICT:
+      case K.TYPE_TAG:
+        return this.order(v.st(id), throughPtr);
+      case K.FUNC_PROTO: {
+        let strong = this.order(v.st(id), throughPtr);
+        const w = v.words(id);
+        const at = v.rec(id);
+        const n = v.vlen(id);
+        for (let i = 0; i < n; i++) if (this.order(w[at + 4 + 2 * i], throughPtr)) strong = true;
         return strong;
       }
-      case "func":
-      case "var":
-      case "datasec":
-      case "decl_tag":
+      default:
+        // func, var, datasec, decl_tag: nothing to declare in C.
         this.orderState[id] = ORDERED;
         return false;
     }
@@ -218,102 +225,115 @@ class CDumper {
   private emit(id: number, contId: number): void {
     const state = this.emitState[id];
     if (state === EMITTED) return;
-    const t = this.t(id);
+    const v = this.v;
+    const kind = v.kind(id);
     if (state === EMITTING) {
       if (this.fwdEmitted[id]) return;
-      if (t.kind === "struct" || t.kind === "union") {
+      if (kind === K.STRUCT || kind === K.UNION) {
         // A struct referring to itself needs no forward declaration.
-        if (id === contId || t.name === "") return;
-        this.out.push(this.structFwd(id, t), ";\n\n");
+        if (id === contId || !v.hasName(id)) return;
+        this.out.push(this.structFwd(id), ";\n\n");
         this.fwdEmitted[id] = 1;
-      } else if (t.kind === "typedef") {
+      } else if (kind === K.TYPEDEF) {
         // The typedef's own definition doubles as its forward declaration (usable through pointers).
-        if (!this.isBlacklisted(t)) this.out.push(this.typedefDef(id, t.type, 0), ";\n\n");
+        if (!this.isBlacklisted(id)) this.out.push(this.typedefDef(id, 0), ";\n\n");
         this.fwdEmitted[id] = 1;
       }
       return;
     }
-    switch (t.kind) {
-      case "int": {
+    switch (kind) {
+      case K.INT: {
         const alias = MISSING_ALIASES.get(this.typeName(id));
         if (alias !== undefined) this.out.push(`typedef ${alias} ${this.typeName(id)};\n\n`);
         this.emitState[id] = EMITTED;
         break;
       }
-      case "enum":
-      case "enum64":
-        if (contId === 0) this.out.push(this.enumDef(id, t, 0), ";\n\n");
+      case K.ENUM:
+      case K.ENUM64:
+        if (contId === 0) this.out.push(this.enumDef(id, 0), ";\n\n");
         this.emitState[id] = EMITTED;
         break;
-      case "ptr":
-      case "volatile":
-      case "const":
-      case "restrict":
-      case "type_tag":
-      case "array":
-        this.emit(t.type, contId);
+      case K.PTR:
+      case K.VOLATILE:
+      case K.CONST:
+      case K.RESTRICT:
+      case K.TYPE_TAG:
+        this.emit(v.st(id), contId);
         break;
-      case "fwd":
-        this.out.push(`${t.fwdKind} ${this.typeName(id)}`, ";\n\n");
+      case K.ARRAY:
+        this.emit(v.words(id)[v.rec(id) + 3], contId);
+        break;
+      case K.FWD:
+        this.out.push(this.fwdDecl(id), ";\n\n");
         this.emitState[id] = EMITTED;
         break;
-      case "typedef":
+      case K.TYPEDEF:
         this.emitState[id] = EMITTING;
-        this.emit(t.type, id);
-        if (!this.fwdEmitted[id] && !this.isBlacklisted(t)) this.out.push(this.typedefDef(id, t.type, 0), ";\n\n");
+        this.emit(v.st(id), id);
+        if (!this.fwdEmitted[id] && !this.isBlacklisted(id)) this.out.push(this.typedefDef(id, 0), ";\n\n");
         this.emitState[id] = EMITTED;
         break;
-      case "struct":
-      case "union": {
+      case K.STRUCT:
+      case K.UNION: {
         this.emitState[id] = EMITTING;
         const top = contId === 0;
-        if (top || t.name === "") {
+        const named = v.hasName(id);
+        if (top || !named) {
           // The members will be spelled out: their types need declarations first.
-          const inner = t.name === "" ? contId : id;
-          for (const m of t.members) this.emit(m.type, inner);
+          const inner = named ? id : contId;
+          const w = v.words(id);
+          const at = v.rec(id);
+          const n = v.vlen(id);
+          for (let i = 0; i < n; i++) this.emit(w[at + 4 + 3 * i], inner);
         } else if (!this.fwdEmitted[id] && id !== contId) {
-          this.out.push(this.structFwd(id, t), ";\n\n");
+          this.out.push(this.structFwd(id), ";\n\n");
           this.fwdEmitted[id] = 1;
         }
         if (top) {
-          this.out.push(this.structDef(id, t, 0), ";\n\n");
+          this.out.push(this.structDef(id, 0), ";\n\n");
           this.emitState[id] = EMITTED;
         } else {
           this.emitState[id] = NOT_EMITTED;
         }
         break;
       }
-      case "func_proto":
-        this.emit(t.returnType, contId);
-        for (const p of t.params) this.emit(p.type, contId);
+      case K.FUNC_PROTO: {
+        this.emit(v.st(id), contId);
+        const w = v.words(id);
+        const at = v.rec(id);
+        const n = v.vlen(id);
+        for (let i = 0; i < n; i++) this.emit(w[at + 4 + 2 * i], contId);
         break;
+      }
       default:
         break;
     }
   }
 
   /** __builtin_va_list is the compiler's own: redefining it breaks compilation. */
-  private isBlacklisted(t: BtfType): boolean {
-    return t.name === "__builtin_va_list";
+  private isBlacklisted(id: number): boolean {
+    return this.v.name(id) === "__builtin_va_list";
   }
 
   // ---- naming ----
 
   /** The name to print, with `___N` appended to the Nth distinct type sharing a name in one namespace. */
   private resolveName(id: number, names: Map<string, number>): string {
-    const t = this.t(id);
-    if (t.name === "") return "";
-    if (this.nameResolved[id]) return this.cachedNames.get(id) ?? t.name;
+    const v = this.v;
+    const name = v.name(id);
+    if (name === "") return "";
+    if (this.nameResolved[id]) return this.cachedNames.get(id) ?? name;
     this.nameResolved[id] = 1;
     // Forward declarations and enum forwards may repeat freely in C.
-    if (t.kind === "fwd" || (t.kind === "enum" && t.values.length === 0)) return t.name;
-    const dups = this.nameDups(names, t.name);
+    const kind = v.kind(id);
+    if (kind === K.FWD || (kind === K.ENUM && v.vlen(id) === 0)) return name;
+    const dups = this.nameDups(names, name);
     if (dups > 1) {
-      const renamed = `${t.name}___${dups}`;
+      const renamed = `${name}___${dups}`;
       this.cachedNames.set(id, renamed);
       return renamed;
     }
-    return t.name;
+    return name;
   }
 
   private nameDups(names: Map<string, number>, name: string): number {
@@ -332,61 +352,91 @@ class CDumper {
 
   // ---- definitions ----
 
-  private structFwd(id: number, t: BtfComposite): string {
-    return `${t.kind}${t.name !== "" ? " " : ""}${this.typeName(id)}`;
+  private structFwd(id: number): string {
+    const kw = this.v.kind(id) === K.UNION ? "union" : "struct";
+    return this.v.hasName(id) ? `${kw} ${this.typeName(id)}` : kw;
   }
 
-  private typedefDef(id: number, target: number, lvl: number): string {
+  private fwdDecl(id: number): string {
+    return `${this.v.kflag(id) ? "union" : "struct"} ${this.typeName(id)}`;
+  }
+
+  private typedefDef(id: number, lvl: number): string {
     const name = this.identName(id);
+    const target = this.v.st(id);
     // Old GCC wrote __gnuc_va_list as a typedef of void.
     if (target === 0 && name === "__gnuc_va_list") return "typedef __builtin_va_list __gnuc_va_list";
     return `typedef ${this.typeDecl(target, name, lvl)}`;
   }
 
-  private enumDef(id: number, t: BtfEnum | BtfEnum64, lvl: number): string {
-    let s = `enum${t.name !== "" ? " " : ""}${this.typeName(id)}`;
-    if (t.values.length === 0) return s;
+  private enumDef(id: number, lvl: number): string {
+    const v = this.v;
+    const named = v.hasName(id);
+    let s = named ? `enum ${this.typeName(id)}` : "enum";
+    const n = v.vlen(id);
+    if (n === 0) return s;
     s += " {";
     const ind = pfx(lvl + 1);
-    const suffix = t.kind === "enum64" ? (t.signed ? "LL" : "ULL") : "";
-    for (const v of t.values) {
+    const w = v.words(id);
+    const at = v.rec(id);
+    const signed = v.kflag(id);
+    const is64 = v.kind(id) === K.ENUM64;
+    for (let i = 0; i < n; i++) {
+      const p = at + 3 + (is64 ? 3 : 2) * i;
+      const vname = v.str(w[p]);
       // Enumerators share the ordinary identifier namespace with typedefs.
-      const dups = this.nameDups(this.identNames, v.name);
-      const name = dups > 1 ? `${v.name}___${dups}` : v.name;
-      s += `\n${ind}${name} = ${v.value}${suffix},`;
+      const dups = this.nameDups(this.identNames, vname);
+      const shown = dups > 1 ? `${vname}___${dups}` : vname;
+      let value: string;
+      if (is64) {
+        const u = (BigInt(w[p + 2]) << 32n) | BigInt(w[p + 1]);
+        value = signed ? `${BigInt.asIntN(64, u)}LL` : `${u}ULL`;
+      } else {
+        value = String(signed ? w[p + 1] | 0 : w[p + 1]);
+      }
+      s += `\n${ind}${shown} = ${value},`;
     }
     return s + `\n${pfx(lvl)}}`;
   }
 
-  private structDef(id: number, t: BtfComposite, lvl: number): string {
-    const isStruct = t.kind === "struct";
+  private structDef(id: number, lvl: number): string {
+    const v = this.v;
+    const isStruct = v.kind(id) === K.STRUCT;
     const layout = this.layout;
-    const packed = isStruct && layout.isPacked(t);
-    let s = `${t.kind}${t.name !== "" ? " " : ""}${this.typeName(id)} {`;
+    const packed = isStruct && layout.isPacked(id);
+    let s = `${this.structFwd(id)} {`;
     const ind = pfx(lvl + 1);
+    const w = v.words(id);
+    const at = v.rec(id);
+    const n = v.vlen(id);
+    const kf = v.kflag(id);
+    const size = v.st(id);
     let off = 0;
     let prevBitfield = false;
-    for (const m of t.members) {
-      const mAlign = packed ? 1 : layout.alignOf(m.type);
-      let mSize = m.bitfieldSize;
-      for (const p of paddingFields(layout.ptrSize, off, m.bitOffset, mAlign, prevBitfield && mSize !== 0)) s += `\n${ind}${p}`;
-      s += `\n${ind}${this.typeDecl(m.type, m.name, lvl + 1)}`;
+    for (let i = 0, p = at + 3; i < n; i++, p += 3) {
+      const mType = w[p + 1];
+      const raw = w[p + 2];
+      const mOff = kf ? raw & 0xffffff : raw;
+      let mSize = kf ? raw >>> 24 : 0;
+      const mAlign = packed ? 1 : layout.alignOf(mType);
+      if (off < mOff) for (const pad of paddingFields(layout.ptrSize, off, mOff, mAlign, prevBitfield && mSize !== 0)) s += `\n${ind}${pad}`;
+      s += `\n${ind}${this.typeDecl(mType, v.str(w[p]), lvl + 1)}`;
       if (mSize) {
-        s += `: ${mSize}`;
-        off = m.bitOffset + mSize;
+        s += `: ${mSize};`;
+        off = mOff + mSize;
         prevBitfield = true;
       } else {
-        mSize = Math.max(0, layout.resolveSize(m.type));
-        off = m.bitOffset + mSize * 8;
+        mSize = Math.max(0, layout.resolveSize(mType));
+        off = mOff + mSize * 8;
         prevBitfield = false;
+        s += ";";
       }
-      s += ";";
     }
-    if (isStruct) {
-      for (const p of paddingFields(layout.ptrSize, off, t.size * 8, layout.alignOf(id), false)) s += `\n${ind}${p}`;
+    if (isStruct && off < size * 8) {
+      for (const pad of paddingFields(layout.ptrSize, off, size * 8, layout.alignOf(id), false)) s += `\n${ind}${pad}`;
     }
     // An empty struct stays on one line: `struct empty {}`.
-    s += t.members.length || t.size ? `\n${pfx(lvl)}}` : "}";
+    s += n || size ? `\n${pfx(lvl)}}` : "}";
     if (packed) s += " __attribute__((packed))";
     return s;
   }
@@ -395,18 +445,23 @@ class CDumper {
 
   /** `type name` in C declarator syntax: pointers, arrays and function pointers wrapped around the name. */
   private typeDecl(id: number, fname: string, lvl: number): string {
+    const v = this.v;
+    // Fast path: a plain named base type or typedef, the common member.
+    const k0 = v.kind(id);
+    if (k0 === K.INT || k0 === K.FLOAT) return fname === "" ? v.name(id) : `${v.name(id)} ${fname}`;
+    if (k0 === K.TYPEDEF) return fname === "" ? this.identName(id) : `${this.identName(id)} ${fname}`;
     const ids: number[] = [];
     for (;;) {
       // A loop in the chain cannot be written as C; libbpf prints nothing for it.
       if (ids.includes(id)) return "";
       ids.push(id);
       if (id === 0) break;
-      const t = this.t(id);
-      if (t.kind === "ptr" || t.kind === "volatile" || t.kind === "const" || t.kind === "restrict" || t.kind === "type_tag" || t.kind === "array") {
-        id = t.type;
-      } else if (t.kind === "func_proto") {
-        id = t.returnType;
-      } else if (t.kind === "int" || t.kind === "enum" || t.kind === "enum64" || t.kind === "fwd" || t.kind === "struct" || t.kind === "union" || t.kind === "typedef" || t.kind === "float") {
+      const k = v.kind(id);
+      if (k === K.PTR || k === K.VOLATILE || k === K.CONST || k === K.RESTRICT || k === K.TYPE_TAG || k === K.FUNC_PROTO) {
+        id = v.st(id);
+      } else if (k === K.ARRAY) {
+        id = v.words(id)[v.rec(id) + 3];
+      } else if (k === K.INT || k === K.ENUM || k === K.ENUM64 || k === K.FWD || k === K.STRUCT || k === K.UNION || k === K.TYPEDEF || k === K.FLOAT) {
         break;
       } else {
         return "";
@@ -417,6 +472,7 @@ class CDumper {
 
   /** Print the chain innermost type first, the way C nests declarators. */
   private typeChain(decls: DeclStack, fname: string, lvl: number): string {
+    const v = this.v;
     // `int ***p`, not `int * * *p`: a pointer right after a pointer takes no space.
     let lastWasPtr = true;
     let s = "";
@@ -427,77 +483,81 @@ class CDumper {
         lastWasPtr = false;
         continue;
       }
-      const t = this.t(id);
-      switch (t.kind) {
-        case "int":
-        case "float":
-          s += this.mods(decls) + t.name;
+      const kind = v.kind(id);
+      switch (kind) {
+        case K.INT:
+        case K.FLOAT:
+          s += this.mods(decls) + v.name(id);
           break;
-        case "struct":
-        case "union":
+        case K.STRUCT:
+        case K.UNION:
           s += this.mods(decls);
-          s += t.name === "" ? this.structDef(id, t, lvl) : this.structFwd(id, t);
+          s += v.hasName(id) ? this.structFwd(id) : this.structDef(id, lvl);
           break;
-        case "enum":
-        case "enum64":
+        case K.ENUM:
+        case K.ENUM64:
           s += this.mods(decls);
-          s += t.name === "" ? this.enumDef(id, t, lvl) : `enum ${this.typeName(id)}`;
+          s += v.hasName(id) ? `enum ${this.typeName(id)}` : this.enumDef(id, lvl);
           break;
-        case "fwd":
-          s += this.mods(decls) + `${t.fwdKind} ${this.typeName(id)}`;
+        case K.FWD:
+          s += this.mods(decls) + this.fwdDecl(id);
           break;
-        case "typedef":
+        case K.TYPEDEF:
           s += this.mods(decls) + this.identName(id);
           break;
-        case "ptr":
+        case K.PTR:
           s += lastWasPtr ? "*" : " *";
           break;
-        case "volatile":
+        case K.VOLATILE:
           s += " volatile";
           break;
-        case "const":
+        case K.CONST:
           s += " const";
           break;
-        case "restrict":
+        case K.RESTRICT:
           s += " restrict";
           break;
-        case "type_tag":
-          s += this.mods(decls) + ` __attribute__((btf_type_tag("${t.name}")))`;
+        case K.TYPE_TAG:
+          s += this.mods(decls) + ` __attribute__((btf_type_tag("${v.name(id)}")))`;
           break;
-        case "array": {
+        case K.ARRAY: {
+          const nelems = v.words(id)[v.rec(id) + 5];
           // Qualifiers on an array (a GCC quirk) mean nothing in C: dropped.
           this.dropMods(decls);
-          if (decls.cnt === 0) return s + name(fname, lastWasPtr) + `[${t.nelems}]`;
-          const multidim = this.btf.kindOf(decls.ids[decls.cnt - 1]) === "array";
+          if (decls.cnt === 0) return s + name(fname, lastWasPtr) + `[${nelems}]`;
+          const multidim = v.kind(decls.ids[decls.cnt - 1]) === K.ARRAY;
           if (fname !== "" && !lastWasPtr) s += " ";
           if (!multidim) s += "(";
           s += this.typeChain(decls, fname, lvl);
           if (!multidim) s += ")";
-          return s + `[${t.nelems}]`;
+          return s + `[${nelems}]`;
         }
-        case "func_proto": {
+        case K.FUNC_PROTO: {
           // GCC's volatile on noreturn function pointers is dropped too.
           this.dropMods(decls);
           if (decls.cnt) s += " (" + this.typeChain(decls, fname, lvl) + ")";
           else s += name(fname, lastWasPtr);
-          const ps = t.params;
+          const w = v.words(id);
+          const at = v.rec(id);
+          const n = v.vlen(id);
           // No parameters, or clang's single void parameter, is `(void)`.
-          if (ps.length === 0 || (ps.length === 1 && ps[0].type === 0)) return s + "(void)";
+          if (n === 0 || (n === 1 && w[at + 4] === 0)) return s + "(void)";
           s += "(";
-          for (let i = 0; i < ps.length; i++) {
+          for (let i = 0; i < n; i++) {
             if (i > 0) s += ", ";
-            if (i === ps.length - 1 && ps[i].type === 0) {
+            const pType = w[at + 4 + 2 * i];
+            if (i === n - 1 && pType === 0) {
               s += "...";
               break;
             }
-            s += this.typeDecl(ps[i].type, ps[i].name, lvl);
+            s += this.typeDecl(pType, v.str(w[at + 3 + 2 * i]), lvl);
           }
           return s + ")";
         }
         default:
           return s;
       }
-      lastWasPtr = t.kind === "ptr";
+      lastWasPtr = kind === K.PTR;
     }
     return s + name(fname, lastWasPtr);
   }
@@ -506,10 +566,10 @@ class CDumper {
   private mods(decls: DeclStack): string {
     let s = "";
     while (decls.cnt) {
-      const k = this.btf.kindOf(decls.ids[decls.cnt - 1]);
-      if (k === "volatile") s += "volatile ";
-      else if (k === "const") s += "const ";
-      else if (k === "restrict") s += "restrict ";
+      const k = this.v.kind(decls.ids[decls.cnt - 1]);
+      if (k === K.VOLATILE) s += "volatile ";
+      else if (k === K.CONST) s += "const ";
+      else if (k === K.RESTRICT) s += "restrict ";
       else break;
       decls.cnt--;
     }
@@ -518,8 +578,8 @@ class CDumper {
 
   private dropMods(decls: DeclStack): void {
     while (decls.cnt) {
-      const k = this.btf.kindOf(decls.ids[decls.cnt - 1]);
-      if (k !== "volatile" && k !== "const" && k !== "restrict" && k !== "type_tag") break;
+      const k = this.v.kind(decls.ids[decls.cnt - 1]);
+      if (k !== K.VOLATILE && k !== K.CONST && k !== K.RESTRICT && k !== K.TYPE_TAG) break;
       decls.cnt--;
     }
   }

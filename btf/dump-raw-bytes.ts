@@ -42,21 +42,27 @@ const L = {
   componentIdx: b(" component_idx="),
 };
 
-/** A growable byte buffer with the few writes the listing needs. */
+/**
+ * An output buffer made of 1 MB chunks: a full chunk is set aside and a fresh one started, so
+ * nothing is ever copied to grow (regrowing one big array cost half the time of a vmlinux dump),
+ * and chunks come from Buffer.allocUnsafe since every byte handed out is written first.
+ */
 class Out {
-  buf: Uint8Array;
+  static readonly CHUNK = 1 << 20;
+  readonly done: Uint8Array[] = [];
+  buf: Uint8Array = Buffer.allocUnsafe(Out.CHUNK);
   n = 0;
-
-  /** `hint`: expected output size, so the buffer rarely has to grow (each growth copies it). */
-  constructor(hint: number) {
-    this.buf = new Uint8Array(Math.max(1 << 16, hint));
-  }
 
   reserve(k: number): void {
     if (this.n + k <= this.buf.length) return;
-    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
-    grown.set(this.buf.subarray(0, this.n));
-    this.buf = grown;
+    this.done.push(this.buf.subarray(0, this.n));
+    this.buf = Buffer.allocUnsafe(Math.max(Out.CHUNK, k));
+    this.n = 0;
+  }
+
+  /** The chunks written so far, the last one included. */
+  chunks(): Uint8Array[] {
+    return [...this.done, this.buf.subarray(0, this.n)];
   }
 
   lit(x: Uint8Array): void {
@@ -369,26 +375,35 @@ function writeRecord(o: Out, btf: Btf, raw: RawTypes, id: number): void {
   o.ch(10);
 }
 
-/** The bpftool raw listing as bytes: from the words when the BTF is parsed and untouched. */
-export function dumpRawBytes(btf: Btf): Uint8Array {
+/** The bpftool raw listing as byte chunks: from the words when the BTF is parsed and untouched. */
+export function dumpRawChunks(btf: Btf): Uint8Array[] {
   const raw = btf.rawTypes();
-  if (!raw) return enc.encode([...dumpRaw(btf)].join(""));
-  // The listing runs about 2.2 bytes per byte of type section plus names; JSON about 3.2.
-  const o = new Out(raw.words.length * 4 * 3);
+  if (!raw) return [enc.encode([...dumpRaw(btf)].join(""))];
+  const o = new Out();
   for (let id = btf.firstId; id < btf.typeCount; id++) writeRecord(o, btf, raw, id);
-  return o.buf.subarray(0, o.n);
+  return o.chunks();
 }
 
-/** The bpftool JSON listing `{"types":[...]}` as bytes: from the words when parsed and untouched. */
-export function dumpJsonBytes(btf: Btf): Uint8Array {
+/** The bpftool JSON listing `{"types":[...]}` as byte chunks. */
+export function dumpJsonChunks(btf: Btf): Uint8Array[] {
   const raw = btf.rawTypes();
-  if (!raw) return enc.encode([...dumpJson(btf)].join(""));
-  const o = new Out(raw.words.length * 4 * 4);
+  if (!raw) return [enc.encode([...dumpJson(btf)].join(""))];
+  const o = new Out();
   o.lit(b(`{"types":[`));
   for (let id = btf.firstId; id < btf.typeCount; id++) {
     if (id !== btf.firstId) o.ch(44);
     writeJsonRecord(o, btf, raw, id);
   }
   o.lit(b("]}\n"));
-  return o.buf.subarray(0, o.n);
+  return o.chunks();
+}
+
+/** The raw listing as one byte array. */
+export function dumpRawBytes(btf: Btf): Uint8Array {
+  return Buffer.concat(dumpRawChunks(btf));
+}
+
+/** The JSON listing as one byte array. */
+export function dumpJsonBytes(btf: Btf): Uint8Array {
+  return Buffer.concat(dumpJsonChunks(btf));
 }

@@ -6,7 +6,7 @@ export { StringTable } from "./strings.ts";
 export { parseBtf, parseHeader, type ParseOptions } from "./parse.ts";
 export { encodeBtf, type EncodeOptions } from "./encode.ts";
 export { dumpRaw, dumpJson, formatRawType, formatJsonType } from "./dump-raw.ts";
-export { dumpJsonBytes, dumpRawBytes } from "./dump-raw-bytes.ts";
+export { dumpJsonBytes, dumpJsonChunks, dumpRawBytes, dumpRawChunks } from "./dump-raw-bytes.ts";
 export { findBtf, loadBtfFile, loadBtfWithExt, elfSections, type BtfBlobs } from "./file.ts";
 export { parseBtfExt, lineAt, CORE_RELO_KINDS, CORE_RELO_KIND_LIBBPF, type BtfExt, type CoreRelo, type CoreReloKind, type ExtSection, type FuncInfo, type LineInfo, type ExtParseOptions } from "./ext.ts";
 export * as core from "./core/index.ts";

@@ -5,7 +5,7 @@ import { TsbpfError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { loadBtfFile } from "../../btf/file.ts";
-import { dumpJsonBytes, dumpRawBytes } from "../../btf/dump-raw-bytes.ts";
+import { dumpJsonChunks, dumpRawChunks } from "../../btf/dump-raw-bytes.ts";
 import type { Btf } from "../../btf/btf.ts";
 import { dumpC } from "../../btf/cdump.ts";
 
@@ -19,9 +19,9 @@ List the BTF types in FILE: raw BTF (e.g. /sys/kernel/btf/vmlinux) or an ELF obj
 
 type Format = "raw" | "c";
 
-/** Each output format: a function from the parsed BTF to the bytes or text to print. */
-const FORMATS: Record<Format, (btf: Btf, json: boolean) => Uint8Array | string> = {
-  raw: (btf, json) => (json ? dumpJsonBytes(btf) : dumpRawBytes(btf)),
+/** Each output format: a function from the parsed BTF to the chunks (bytes or text) to print. */
+const FORMATS: Record<Format, (btf: Btf, json: boolean) => Iterable<Uint8Array | string>> = {
+  raw: (btf, json) => (json ? dumpJsonChunks(btf) : dumpRawChunks(btf)),
   c: (btf) => dumpC(btf),
 };
 
@@ -41,7 +41,7 @@ async function dump(argv: string[]): Promise<number> {
   const basePath = a.values.get("--base");
   const base = basePath !== undefined ? loadBtfFile(basePath) : undefined;
   const btf = loadBtfFile(a.positionals[0], base);
-  await write(FORMATS[format](btf, json));
+  for (const chunk of FORMATS[format](btf, json)) await write(chunk);
   return 0;
 }
 
