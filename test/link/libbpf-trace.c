@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 static long (*real_syscall)(long, ...);
-static unsigned value_size[4096];
+static unsigned value_size[4096], key_size[4096];
 
 long syscall(long nr, ...) {
   va_list ap;
@@ -28,11 +28,14 @@ long syscall(long nr, ...) {
   if (a == BPF_MAP_CREATE) {
     printf("map\t%ld\t%s\t%u\t%u\t%u\t%u\t%u\n", ret, attr->map_name, attr->map_type, attr->key_size,
            attr->value_size, attr->max_entries, attr->map_flags);
-    if (ret >= 0 && ret < 4096) value_size[ret] = attr->value_size;
+    if (ret >= 0 && ret < 4096) { value_size[ret] = attr->value_size; key_size[ret] = attr->key_size; }
   } else if (a == BPF_MAP_UPDATE_ELEM && attr->map_fd < 4096 && value_size[attr->map_fd]) {
     const unsigned char *v = (const unsigned char *)(unsigned long)attr->value;
     printf("update\t%ld\t%u\t", ret, attr->map_fd);
     for (unsigned k = 0; k < value_size[attr->map_fd]; k++) printf("%02x", v[k]);
+    const unsigned char *key = (const unsigned char *)(unsigned long)attr->key;
+    printf("\t");
+    for (unsigned k = 0; key && k < key_size[attr->map_fd]; k++) printf("%02x", key[k]);
     printf("\n");
   } else if (a == BPF_PROG_LOAD) {
     const struct bpf_insn *insns = (const struct bpf_insn *)(unsigned long)attr->insns;

@@ -109,6 +109,7 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
   let compared = 0;
   let values = 0;
   let infos = 0;
+  let slotsChecked = 0;
 
   test.each(traced.map((t) => [t.path.replace(/.*\//, ""), t] as const))("%s", (_n, t) => {
     let obj: ObjectSpec;
@@ -136,6 +137,17 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
     }
     // CO-RE (another module) is applied to the ObjectSpec before linking, as libbpf does; then
     // every instruction must match.
+    // values[] initialisers: libbpf writes slot → fd of the named map or program after loading.
+    for (const m of obj.maps.filter((x) => x.initSlots.length > 0)) {
+      if (t.load !== 0) break;
+      const fdName = (fd: number) => t.mapFds.get(fd) ?? t.progs.filter((p) => p.fd === fd).at(-1)?.name;
+      const written = t.updates.filter((u) => u.map?.name === m.name.slice(0, 15)).map((u) => ({
+        slot: new DataView(u.key.buffer, u.key.byteOffset).getUint32(0, true),
+        name: fdName(new DataView(u.value.buffer, u.value.byteOffset).getInt32(0, true)),
+      }));
+      expect(written.sort((a, b) => a.slot - b.slot)).toEqual(m.initSlots.map((x) => ({ slot: x.slot, name: x.name.slice(0, 15) })).sort((a, b) => a.slot - b.slot));
+      slotsChecked++;
+    }
     const core = coreRelos(obj) > 0;
     if (core) obj = applyObjectCore(obj, objectCoreFixups(obj, kernel.btf!));
     for (const p of obj.programs) {
@@ -206,5 +218,6 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
     expect(compared).toBeGreaterThan(20);
     expect(values).toBeGreaterThan(5);
     expect(infos).toBeGreaterThan(20);
+    expect(slotsChecked).toBeGreaterThanOrEqual(2);
   });
 });

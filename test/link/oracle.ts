@@ -10,7 +10,7 @@ export interface TracedMap { fd: number; name: string; type: number; keySize: nu
 export interface TracedProg { fd: number; name: string; type: number; attach: number; flags: number; license: string; insns: Uint8Array;
   /** func_info: [insn_off, type_id]; line_info: [insn_off, file_name_off, line_off, line_col]. */
   funcInfo: number[][]; lineInfo: number[][] }
-export interface TracedUpdate { fd: number; value: Uint8Array }
+export interface TracedUpdate { fd: number; value: Uint8Array; key: Uint8Array; map?: TracedMap }
 export interface TracedProgDef { name: string; section: string; autoload: boolean; type: number; attach: number; insnCount: number }
 export interface TracedObject { path: string; load: number; defs: TracedProgDef[]; mapDefs: string[]; maps: TracedMap[]; progs: TracedProg[]; mapFds: Map<number, string>; updates: TracedUpdate[] }
 
@@ -38,8 +38,8 @@ export function traceObjects(exe: string, paths: string[]): TracedObject[] {
     else if (f[0] === "prog") cur.progs.push({ fd: +f[1], name: f[2], type: +f[3], attach: +f[4], flags: +f[5], license: f[6], insns: Uint8Array.from(Buffer.from(f[7], "hex")), funcInfo: records(f[8]), lineInfo: records(f[9]) });
     else if (f[0] === "update") {
       const value = Uint8Array.from(Buffer.from(f[3], "hex"));
-      cur.updates.push({ fd: +f[2], value });
       const m = cur.maps.filter((x) => x.fd === +f[2]).at(-1); // the latest map created with this fd
+      cur.updates.push({ fd: +f[2], value, key: Uint8Array.from(Buffer.from(f[4] ?? "", "hex")), ...(m ? { map: m } : {}) });
       if (m && !m.initial) m.initial = value;
     }
     else if (f[0] === "progdef") cur.defs.push({ name: f[1], section: f[2], autoload: f[3] === "1", type: +f[4], attach: +f[5], insnCount: +f[6] });
