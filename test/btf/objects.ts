@@ -47,7 +47,10 @@ export function buildTestObjects(): string[] {
   return objs;
 }
 
-/** Fixture objects (fixtures/obj) that have a .BTF section. */
+/**
+ * Fixture objects (fixtures/obj) that have a .BTF section, copied into a snapshot directory first
+ * so a fixture rebuild running at the same time cannot pull a file from under the test.
+ */
 export function fixtureObjectsWithBtf(): string[] {
   const dir = join(ROOT, "fixtures/obj");
   let names: string[];
@@ -56,12 +59,21 @@ export function fixtureObjectsWithBtf(): string[] {
   } catch {
     return [];
   }
-  return names
-    .map((f) => join(dir, f))
-    .filter((p) => {
-      const r = spawnSync("llvm-readelf-19", ["-S", p], { encoding: "utf8" });
-      return r.status === 0 && /\s\.BTF\s/.test(r.stdout);
-    });
+  const snap = mkdtempSync(join(tmpdir(), "tsbpf-btf-fixtures-"));
+  const out: string[] = [];
+  for (const f of names) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(join(dir, f));
+    } catch {
+      continue;
+    }
+    const copy = join(snap, f);
+    writeFileSync(copy, bytes);
+    const r = spawnSync("llvm-readelf-19", ["-S", copy], { encoding: "utf8" });
+    if (r.status === 0 && /\s\.BTF\s/.test(r.stdout)) out.push(copy);
+  }
+  return out;
 }
 
 export function readBytes(path: string): Uint8Array {
