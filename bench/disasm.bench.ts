@@ -1,6 +1,7 @@
 // Disassembly benchmarks: `tsbpf disasm X` against `llvm-objdump-19 -d X` as whole processes on
 // every fixture object and on a large generated object (200k instructions assembled by llvm-mc-19),
-// plus our in-process throughput on the same inputs. Goal: whole process at least 2× llvm-objdump.
+// plus our in-process time on the same inputs. Goal: whole process at least 2× llvm-objdump.
+// Whole-process figures come from hyperfine (wall and user+system CPU means).
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -8,13 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { arbRealisticProgram, programBytes } from "../asm/arbitrary.ts";
-import { disassemble } from "../asm/listing.ts";
+import { llvmListing } from "../asm/disasm.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const FIXTURES = join(ROOT, "fixtures/obj");
 const BUN = process.execPath;
 const CLI = join(ROOT, "src/cli/tsbpf.ts");
-const N_PROCS = 7;
+const N_PROCS = 5;
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-disasm-bench-"));
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -30,18 +31,21 @@ function objects(d: string): string[] {
   return out;
 }
 
-/** Median wall time of running every command in `cmds` once, over N_PROCS rounds; checks exit 0. */
-function timeProcs(cmds: [string, string[]][]): number {
-  const t: number[] = [];
-  for (let i = 0; i < N_PROCS; i++) {
-    const t0 = performance.now();
-    for (const [c, a] of cmds) {
-      const r = spawnSync(c, a, { stdio: ["ignore", "ignore", "pipe"], cwd: dir });
-      if (r.status !== 0) throw new Error(`${c} ${a.join(" ")} failed: ${r.stderr}`);
-    }
-    t.push(performance.now() - t0);
-  }
-  return median(t);
+interface Timing {
+  wall: number;
+  /** user + system CPU of the processes: steadier than wall time on a busy machine. */
+  cpu: number;
+}
+
+/** hyperfine over a shell loop running every command once; wall and CPU means in ms. */
+function timeProcs(cmds: [string, string[]][]): Timing {
+  const q = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
+  const script = cmds.map(([c, a]) => [c, ...a].map(q).join(" ") + " >/dev/null").join("; ");
+  const out = join(dir, "hf.json");
+  const r = spawnSync("hyperfine", ["-w", "1", "-r", String(N_PROCS), "--export-json", out, script], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`);
+  const res = JSON.parse(readFileSync(out, "utf8")).results[0] as { mean: number; user: number; system: number };
+  return { wall: res.mean * 1000, cpu: (res.user + res.system) * 1000 };
 }
 
 function timeInProcess(files: string[], rounds: number): number {
@@ -49,7 +53,7 @@ function timeInProcess(files: string[], rounds: number): number {
   const t: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const t0 = performance.now();
-    for (const x of inputs) disassemble(x.bytes, { file: x.f });
+    for (const x of inputs) llvmListing(x.bytes, x.f);
     t.push(performance.now() - t0);
   }
   return median(t);
@@ -82,21 +86,25 @@ try {
     if (Buffer.compare(a, b) !== 0) throw new Error(`outputs differ on ${f}`);
   }
   const rows: string[] = [];
-  const row = (what: string, ours: number, theirs: number) =>
-    rows.push(`| ${what} | ${fmt(ours)} | ${fmt(theirs)} | ${(theirs / ours).toFixed(2)}× |`);
+  const row = (what: string, ours: Timing, theirs: Timing) =>
+    rows.push(`| ${what} | ${fmt(ours.wall)} (cpu ${fmt(ours.cpu)}) | ${fmt(theirs.wall)} (cpu ${fmt(theirs.cpu)}) | ${(theirs.wall / ours.wall).toFixed(2)}× (cpu ${(theirs.cpu / ours.cpu).toFixed(2)}×) |`);
 
   const fxOurs = timeProcs(fixtures.map((f) => [BUN, [CLI, "disasm", f]]));
   const fxTheirs = timeProcs(fixtures.map((f) => ["llvm-objdump-19", ["-d", f]]));
   row(`whole process, ${fixtures.length} fixture objects one by one`, fxOurs, fxTheirs);
   const bigOurs = timeProcs([[BUN, [CLI, "disasm", big.path]]]);
-  const bigTheirs = timeProcs([[`llvm-objdump-19`, ["-d", big.path]]]);
+  const bigTheirs = timeProcs([["llvm-objdump-19", ["-d", big.path]]]);
   row(`whole process, generated object (${big.insns} slots)`, bigOurs, bigTheirs);
   const ipFx = timeInProcess(fixtures, 20);
-  row(`in-process, ${fixtures.length} fixtures (vs llvm-objdump whole process)`, ipFx, fxTheirs);
   const ipBig = timeInProcess([big.path], 9);
-  row(`in-process, generated object (vs llvm-objdump whole process)`, ipBig, bigTheirs);
+  const inProc = (what: string, ours: number, theirs: Timing) =>
+    rows.push(`| ${what} | ${fmt(ours)} | ${fmt(theirs.wall)} | ${(theirs.wall / ours).toFixed(2)}× |`);
+  inProc(`in-process, ${fixtures.length} fixtures (median of 20; vs llvm-objdump whole process)`, ipFx, fxTheirs);
+  inProc(`in-process, generated object (median of 9; vs llvm-objdump whole process)`, ipBig, bigTheirs);
 
   process.stdout.write("| input | tsbpf disasm | llvm-objdump-19 -d | speed-up |\n|---|---|---|---|\n" + rows.join("\n") + "\n");
+  const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  process.stdout.write(`\nmachine load average during the run: ${load} (on ${navigator.hardwareConcurrency} CPUs)\n`);
   process.stdout.write(`\nin-process throughput on the generated object: ${((big.insns / ipBig) * 1000 / 1e6).toFixed(2)} M slots/s\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
