@@ -58,6 +58,11 @@ export function dumpC(btf: Btf): string {
   return d.out.join("");
 }
 
+/** The header as UTF-8 bytes: what the CLI writes (Bun writes one large buffer far faster than a string). */
+export function dumpCBytes(btf: Btf): Uint8Array {
+  return new TextEncoder().encode(dumpC(btf));
+}
+
 /** The C declarations for the given root types only (and what they depend on), without prologue. */
 export function dumpCTypes(btf: Btf, ids: Iterable<number>): string {
   const d = new CDumper(btf);

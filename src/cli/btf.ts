@@ -7,7 +7,7 @@ import type { Command } from "./command.ts";
 import { loadBtfFile } from "../../btf/file.ts";
 import { dumpJsonChunks, dumpRawChunks } from "../../btf/dump-raw-bytes.ts";
 import type { Btf } from "../../btf/btf.ts";
-import { dumpC } from "../../btf/cdump.ts";
+import { dumpCBytes } from "../../btf/cdump.ts";
 
 const HELP = `usage: tsbpf btf dump FILE [--format raw|c] [--json] [--base FILE]
 
@@ -22,7 +22,7 @@ type Format = "raw" | "c";
 /** Each output format: a function from the parsed BTF to the chunks (bytes or text) to print. */
 const FORMATS: Record<Format, (btf: Btf, json: boolean) => Iterable<Uint8Array | string>> = {
   raw: (btf, json) => (json ? dumpJsonChunks(btf) : dumpRawChunks(btf)),
-  c: (btf) => dumpC(btf),
+  c: (btf) => [dumpCBytes(btf)],
 };
 
 function write(s: Uint8Array | string): Promise<void> {
