@@ -10,7 +10,7 @@ import type { BtfExt, CoreRelo } from "../ext.ts";
 import { resolveRelo, type Resolved } from "./calc.ts";
 import { findCandidates } from "./candidates.ts";
 import { patchInsn } from "./patch.ts";
-import { formatSpec, isEnumvalKind, isFieldKind, typeLabel } from "./spec.ts";
+import { formatSpec, isEnumvalKind, isFieldKind, parseLocalSpec, typeLabel } from "./spec.ts";
 import type { CoreFixup, CoreOutcome, CoreSpec, SpecView } from "./types.ts";
 
 /** The part of a ProgramSpec the CO-RE pass needs (src/elf's ProgramSpec satisfies it). */
@@ -127,7 +127,14 @@ export function computeCoreFixups(localBtf: Btf, ext: BtfExt, functions: readonl
         out.push({ ...where, local: view(r.local), ...(r.target ? { target: view(r.target) } : {}), candidates: { found: r.found, matched: r.matched }, outcome });
       } catch (e) {
         if (!(e instanceof TsbpfError)) throw e;
-        out.push({ ...where, local: localView, candidates: { found: 0, matched: 0 }, outcome: { kind: "error", message: e.message } });
+        // Show the local side when it parses: the failure is then about the target.
+        let local = localView;
+        try {
+          local = view(parseLocalSpec(localBtf, relo));
+        } catch {
+          // the access itself is malformed; the bare view names the type and access string
+        }
+        out.push({ ...where, local, candidates: { found: 0, matched: 0 }, outcome: { kind: "error", message: e.message } });
       }
     });
   }

@@ -38,3 +38,7 @@ struct amb a1;
 struct amb___2 a2;
 struct agree g1;
 struct agree___v2 g2;
+
+/* A packed bitfield that no single load of 8 bytes or less covers: libbpf refuses to relocate it. */
+struct wide { unsigned char pad; unsigned long long big: 60; } __attribute__((packed));
+struct wide w1;
