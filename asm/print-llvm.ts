@@ -157,6 +157,11 @@ function jmpText(op: number, dst: number, src: number, off: number, imm: number,
   return `if ${names[dst]} ${JMP_SYM[code]} ${x ? names[src] : llvmHex(imm)} goto ${target(off)}`;
 }
 
+/** The branch displacement of the instruction fieldsText last formatted (undefined if not a branch). */
+export function lastLlvmBranch(): number | undefined {
+  return lastBranch;
+}
+
 /** Decode what llvm-objdump sees at byte `at` of `bytes` (which ends at `end`, the section end). */
 export function llvmDecodeAt(bytes: Uint8Array, at: number, end: number = bytes.length): LlvmDecoded {
   if (end - at < 8) return { size: 1, text: undefined, branch: undefined };
