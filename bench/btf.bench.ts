@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { dumpRawBytes, parseBtf } from "../btf/index.ts";
+import { dumpRawChunks, parseBtf } from "../btf/index.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -39,7 +39,7 @@ const dumpTimes: number[] = [];
 for (let i = 0; i < 5; i++) {
   const btf = parseBtf(bytes);
   const t0 = performance.now();
-  dumpRawBytes(btf);
+  dumpRawChunks(btf);
   dumpTimes.push(performance.now() - t0);
 }
 
@@ -100,7 +100,7 @@ console.log("| task | tsbpf | native | tsbpf / native |");
 console.log("| --- | --- | --- | --- |");
 console.log(`| parse vmlinux in-process (goal ≤ 60 ms) | ${fmt(median(parseTimes))} | ${fmt(libbpfParse)} (libbpf btf__parse) | ${ratio(median(parseTimes), libbpfParse)} |`);
 console.log(`| parse + find struct task_struct | ${fmt(median(lookupTimes))} | | |`);
-console.log(`| raw listing in-process (dumpRawBytes) | ${fmt(median(dumpTimes))} | | |`);
+console.log(`| raw listing in-process (dumpRawChunks) | ${fmt(median(dumpTimes))} | | |`);
 for (const [task, ours, tool, native] of [
   ["`btf dump` raw, whole process", oursRaw, toolRaw, "bpftool"],
   ["`btf dump --json`, whole process", oursJson, toolJson, "bpftool -j"],
