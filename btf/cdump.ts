@@ -86,7 +86,7 @@ class CDumper {
   /** Tag names (struct/union/enum) and identifiers (typedefs, enumerators): how often each was seen. */
   private readonly typeNames = new Map<string, number>();
   private readonly identNames = new Map<string, number>();
-  private queue: number[] = [];
+  private readonly queue: number[] = [];
 
   constructor(private readonly btf: Btf) {
     this.v = new BtfView(btf);
@@ -142,9 +142,12 @@ class CDumper {
   }
 
   dumpType(id: number): void {
-    this.queue = [];
+    // Most ids were already ordered as some earlier type's dependency: nothing to do.
+    if (this.orderState[id] === ORDERED) return;
+    const queue = this.queue;
+    queue.length = 0;
     this.order(id, false);
-    for (const q of this.queue) this.emit(q, 0);
+    for (let i = 0; i < queue.length; i++) this.emit(queue[i], 0);
   }
 
   // ---- ordering ----
@@ -455,6 +458,17 @@ class CDumper {
     const k0 = v.kind(id);
     if (k0 === K.INT || k0 === K.FLOAT) return fname === "" ? v.name(id) : `${v.name(id)} ${fname}`;
     if (k0 === K.TYPEDEF) return fname === "" ? this.identName(id) : `${this.identName(id)} ${fname}`;
+    if (k0 === K.PTR) {
+      // `T *name` for a pointer to void, a base type, a typedef or a named struct/union.
+      const to = v.st(id);
+      const k1 = v.kind(to);
+      let base: string | undefined;
+      if (to === 0) base = "void";
+      else if (k1 === K.INT || k1 === K.FLOAT) base = v.name(to);
+      else if (k1 === K.TYPEDEF) base = this.identName(to);
+      else if ((k1 === K.STRUCT || k1 === K.UNION) && v.hasName(to)) base = this.structFwd(to);
+      if (base !== undefined) return `${base} *${fname}`;
+    }
     const ids: number[] = [];
     for (;;) {
       // A loop in the chain cannot be written as C; libbpf prints nothing for it.
