@@ -56,15 +56,21 @@ function indexOf(btf: Btf): TargetIndex {
   return idx;
 }
 
-/** Ids of this BTF's types (base included) whose name's essential part is `ess`, ascending. */
-function idsWithEssentialName(btf: Btf, ess: string): number[] {
+/** Flavored-name offsets for `ess` in this BTF's strings and its base's (split types may name base strings). */
+function flavoredFor(btf: Btf, ess: string): number[] {
+  const own = indexOf(btf).flavored.get(ess) ?? [];
+  return btf.base ? [...flavoredFor(btf.base, ess), ...own] : own;
+}
+
+/** Ids of this BTF's own types (base excluded) whose name's essential part is `ess`, ascending. */
+function ownIdsWithEssentialName(btf: Btf, ess: string): number[] {
   const idx = indexOf(btf);
   let own = idx.byName.get(ess);
   if (!own) {
     own = [];
     const raw = btf.rawTypes();
     if (raw) {
-      const offs = new Set<number>([...btf.strings.offsetsOf(ess), ...(idx.flavored.get(ess) ?? [])]);
+      const offs = new Set<number>([...btf.strings.offsetsOf(ess), ...flavoredFor(btf, ess)]);
       offs.delete(0);
       const n = raw.offsets.length - 1;
       for (let i = 0; i < n; i++) if (offs.has(raw.words[raw.offsets[i]])) own.push(btf.firstId + i);
@@ -76,12 +82,20 @@ function idsWithEssentialName(btf: Btf, ess: string): number[] {
     }
     idx.byName.set(ess, own);
   }
-  return btf.base ? [...idsWithEssentialName(btf.base, ess), ...own] : own;
+  return own;
 }
 
-/** Target ids that are candidates for local type `localId` (libbpf's bpf_core_add_cands, in id order). */
+/**
+ * Target ids that are candidates for local type `localId` (libbpf's bpf_core_add_cands, in id
+ * order). For split BTF (a module over vmlinux) the base is searched first and the split part
+ * only when the base has none, as libbpf looks at module BTF only when vmlinux has no candidate.
+ */
 export function findCandidates(local: Btf, localId: number, target: Btf): number[] {
   const lt = local.type(localId);
   if (lt.name === "") return [];
-  return idsWithEssentialName(target, essentialName(lt.name)).filter((id) => kindsCompat(target.type(id), lt));
+  if (target.base) {
+    const fromBase = findCandidates(local, localId, target.base);
+    if (fromBase.length > 0) return fromBase;
+  }
+  return ownIdsWithEssentialName(target, essentialName(lt.name)).filter((id) => kindsCompat(target.type(id), lt));
 }

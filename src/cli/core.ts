@@ -12,11 +12,13 @@ import { loadObject } from "../elf/index.ts";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
 
-const HELP = `usage: tsbpf core OBJ [--btf FILE] [--all] [--json]
+const HELP = `usage: tsbpf core OBJ [--btf FILE [--base FILE]] [--all] [--json]
 
 Resolve the CO-RE relocations of a BPF object against a kernel's BTF, as libbpf would at load.
   --btf FILE   target BTF: raw BTF (a vmlinux BTF dump) or an ELF file with .BTF
                (default: ${VMLINUX}, the running kernel)
+  --base FILE  base BTF when --btf is split BTF (a module's, over vmlinux); like libbpf,
+               the module is searched only for types vmlinux lacks
   --all        include programs libbpf would not load (SEC("?..."))
   --json       the fix-up list as JSON
 Exit status 1 if any relocation would be poisoned or would fail the load.`;
@@ -33,12 +35,14 @@ export const command: Command = {
   name: "core",
   help: HELP,
   async run(argv: string[]): Promise<number> {
-    const a = parseArgs(argv, { values: ["--btf"], booleans: ["--json", "--all"] }, "core");
+    const a = parseArgs(argv, { values: ["--btf", "--base"], booleans: ["--json", "--all"] }, "core");
     if (a.positionals.length !== 1) throw new TsbpfError("USAGE", "core: expected exactly one OBJ", {}, HELP);
     const path = a.positionals[0];
     const targetPath = a.values.get("--btf") ?? VMLINUX;
     const obj = loadObject(readFile(path), { file: path });
-    const target = loadBtfFile(targetPath);
+    const basePath = a.values.get("--base");
+    if (basePath !== undefined && !a.values.has("--btf")) throw new TsbpfError("USAGE", "core: --base goes with --btf (a split BTF over that base)", {}, HELP);
+    const target = loadBtfFile(targetPath, basePath !== undefined ? loadBtfFile(basePath) : undefined);
     const fixups = objectCoreFixups(obj, target, { includeDisabled: a.flags.has("--all") });
     const sum = summarize(fixups);
     if (a.flags.has("--json")) {
