@@ -127,20 +127,34 @@ class Out {
 
   /** The name at `off` as a JSON string literal ("(anon)" for offset 0). */
   jname(table: StringTable, off: number): void {
-    this.ch(34);
-    if (off === 0) this.lit(L.anon);
-    else {
-      let t = table;
-      while (off < t.start && t.base) t = t.base;
-      const src = t.storage;
-      for (let p = off - t.start; src[p] !== 0; p++) {
-        const c = src[p];
-        if (c === 34 || c === 92) this.ch(92), this.ch(c);
-        else if (c < 0x20) this.lit(enc.encode(`\\u${c.toString(16).padStart(4, "0")}`));
-        else this.ch(c);
+    if (off === 0) {
+      this.ch(34), this.lit(L.anon), this.ch(34);
+      return;
+    }
+    let t = table;
+    while (off < t.start && t.base) t = t.base;
+    const src = t.storage;
+    let p = off - t.start;
+    let end = p;
+    while (src[end] !== 0) end++;
+    // Room for the worst case (every byte a \u00XX escape) once, then write directly.
+    this.reserve((end - p) * 6 + 2);
+    const dst = this.buf;
+    let n = this.n;
+    dst[n++] = 34;
+    for (; p < end; p++) {
+      const c = src[p];
+      if (c >= 0x20 && c !== 34 && c !== 92) dst[n++] = c;
+      else if (c === 34 || c === 92) (dst[n++] = 92), (dst[n++] = c);
+      else {
+        const hex = c.toString(16).padStart(4, "0");
+        dst[n++] = 92;
+        dst[n++] = 117;
+        for (let k = 0; k < 4; k++) dst[n++] = hex.charCodeAt(k);
       }
     }
-    this.ch(34);
+    dst[n++] = 34;
+    this.n = n;
   }
 
   /** `,"key":` (the comma omitted for the first field of an object). */

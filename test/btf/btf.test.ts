@@ -119,3 +119,16 @@ describe("string table", () => {
     );
   });
 });
+
+describe("JSON listing escapes", () => {
+  it("names with quotes, backslashes, control and non-ASCII characters read back intact", async () => {
+    const { dumpJson, dumpJsonBytes } = await import("../../btf/index.ts");
+    const name = 'a"b\\c\td\x01\x1fé€';
+    const model = Btf.fromTypes([{ kind: "typedef", id: 0, name, nameOff: 0, type: 0 }]);
+    const parsed = parseBtf(encodeBtf(model));
+    const fromWords = JSON.parse(new TextDecoder().decode(dumpJsonBytes(parsed)));
+    const fromModel = JSON.parse([...dumpJson(model)].join(""));
+    expect(fromWords.types[0].name).toBe(name);
+    expect(fromModel).toEqual(fromWords);
+  });
+});
