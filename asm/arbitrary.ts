@@ -2,8 +2,10 @@
 // (every opcode kind, every ld_imm64 pseudo source, kfunc calls), well-formed programs, and programs
 // shaped like what clang emits (stack use, map lookups, loops). Plus `programBytes` to get raw code.
 //
+// Not re-exported from asm/index.ts, so that loading the instruction set never loads fast-check:
 //   import fc from "fast-check";
-//   import { arbInsn, arbProgram, programBytes } from "tsbpf/asm";
+//   import { arbInsn, arbProgram, programBytes } from "tsbpf/asm/arbitrary.ts";  // (this file)
+//   import { decode } from "tsbpf/asm";
 //   fc.assert(fc.property(arbProgram(), (p) => decode(programBytes(p)).length === p.length));
 
 import fc, { type Arbitrary } from "fast-check";
