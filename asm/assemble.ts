@@ -387,15 +387,20 @@ class Assembler {
   private slotCache = new Map<string, number[]>();
 
   private sectionBytes(s: AsmSection): number {
-    return s.code ? slotOffsets(s.insns)[s.insns.length] * 8 : s.data.length;
+    return s.code ? this.offsets(s)[s.insns.length] * 8 : s.data.length;
+  }
+
+  /** Slot index of each instruction of a code section (computed once: the layout is final by now). */
+  private offsets(s: AsmSection): number[] {
+    let offs = this.slotCache.get(s.name);
+    if (!offs) this.slotCache.set(s.name, (offs = slotOffsets(s.insns)));
+    return offs;
   }
 
   private byteOffset(l: Label): number {
     const s = this.sections.get(l.section)!;
     if (!s.code) return l.index;
-    let offs = this.slotCache.get(s.name);
-    if (!offs) this.slotCache.set(s.name, (offs = slotOffsets(s.insns)));
-    return offs[l.index] * 8;
+    return this.offsets(s)[l.index] * 8;
   }
 
   /**
@@ -429,7 +434,8 @@ class Assembler {
     const bounds = new Map<string, number[]>();
     for (const [sec, set] of starts) {
       const s = this.sections.get(sec)!;
-      bounds.set(sec, [...set].map((i) => slotOffsets(s.insns)[i] * 8).concat(this.sectionBytes(s)).sort((a, b) => a - b));
+      const offs = this.offsets(s);
+      bounds.set(sec, [...set].map((i) => offs[i] * 8).concat(this.sectionBytes(s)).sort((a, b) => a - b));
     }
     for (const [name, l] of this.labels) {
       const a = this.attrs.get(name);
@@ -502,7 +508,7 @@ class Assembler {
       }
     }
     s.insns = resolveLabels(s.insns, local);
-    const offs = slotOffsets(s.insns);
+    const offs = this.offsets(s);
     for (let i = 0; i < s.insns.length; i++) {
       const insn = s.insns[i];
       const ref = insn.meta?.ref;
@@ -612,6 +618,34 @@ export function assemble(text: string, file = "<input>"): AsmResult {
   return assembleStmts(parse(text, { file }), file);
 }
 
+/**
+ * Encode instructions the parser or builder made (fields already range-checked) without
+ * encode()'s per-field checks; anything unusual falls back to encode() and its typed errors.
+ */
+function encodeChecked(insns: readonly Insn[]): Uint8Array {
+  let n = 0;
+  for (const i of insns) n += i.op === 0x18 ? 16 : 8;
+  const out = new Uint8Array(n);
+  const dv = new DataView(out.buffer);
+  let at = 0;
+  for (const i of insns) {
+    if ((i.dst | i.src) >>> 4 !== 0 || opDesc(i.op) === undefined) return encode(insns);
+    dv.setUint8(at, i.op);
+    dv.setUint8(at + 1, (i.src << 4) | i.dst);
+    dv.setInt16(at + 2, i.off, true);
+    if (i.op === 0x18) {
+      const v = i.imm64 ?? BigInt(i.imm >>> 0);
+      dv.setUint32(at + 4, Number(v & 0xffffffffn), true);
+      dv.setUint32(at + 12, Number((v >> 32n) & 0xffffffffn), true);
+      at += 16;
+    } else {
+      dv.setInt32(at + 4, i.imm, true);
+      at += 8;
+    }
+  }
+  return out;
+}
+
 /** The object file model for src/elf/write.ts. */
 export function toObjFile(r: AsmResult): ObjFile {
   const sections: ObjSection[] = r.sections
@@ -621,7 +655,7 @@ export function toObjFile(r: AsmResult): ObjFile {
       type: s.nobits ? "nobits" : "progbits",
       flags: s.flags,
       align: s.align,
-      bytes: s.code ? encode(s.insns) : new Uint8Array(s.nobits ? [] : s.data),
+      bytes: s.code ? encodeChecked(s.insns) : new Uint8Array(s.nobits ? [] : s.data),
       ...(s.nobits ? { size: s.data.length } : {}),
       relocs: s.relocs,
     }));
