@@ -29,9 +29,12 @@ export function intEncoding(e: number): string {
   }
 }
 
-/** A name as bpftool shows it: offset 0 is "(anon)"; an empty string at another offset stays empty. */
+/**
+ * A name as bpftool shows it: offset 0 is "(anon)"; an empty string at another offset stays
+ * empty. A model type given a name but no offset yet shows its name (it will be interned).
+ */
 function label(name: string, nameOff: number): string {
-  return nameOff === 0 ? "(anon)" : name;
+  return nameOff === 0 && name === "" ? "(anon)" : name;
 }
 
 /** One type in bpftool's raw text, without the trailing newline. */
