@@ -28,7 +28,7 @@ export class BtfView {
   private readonly at: Uint32Array;
   private readonly levels: Level[];
   private readonly names: (string | undefined)[];
-  private readonly buffers = new Map<StringTable, Buffer>();
+  private readonly texts = new Map<StringTable, TableText>();
 
   constructor(btf: Btf) {
     const chain: Btf[] = [];
@@ -95,22 +95,33 @@ export class BtfView {
     if (off === 0) return "";
     let st = this.levels[this.levels.length - 1].strings;
     while (off < st.start && st.base) st = st.base;
-    let b = this.buffers.get(st);
-    if (!b) {
-      const s = st.storage;
-      b = Buffer.from(s.buffer, s.byteOffset, st.bytes.length);
-      this.buffers.set(st, b);
+    let text = this.texts.get(st);
+    if (!text) {
+      text = tableText(st);
+      this.texts.set(st, text);
     }
     const rel = off - st.start;
-    let end = rel;
-    let ascii = true;
-    while (b[end] !== 0 && end < b.length) {
-      if (b[end] >= 0x80) ascii = false;
-      end++;
+    if (text.ascii) {
+      const end = text.all.indexOf("\0", rel);
+      return text.all.slice(rel, end < 0 ? text.all.length : end);
     }
-    // latin1 over ASCII bytes gives a flat string without a decoder's copy.
-    return ascii ? b.toString("latin1", rel, end) : utf8.decode(b.subarray(rel, end));
+    const b = st.bytes;
+    let end = rel;
+    while (end < b.length && b[end] !== 0) end++;
+    return utf8.decode(b.subarray(rel, end));
   }
+}
+
+/** A whole string table as one latin1 string: names are slices of it when every byte is ASCII. */
+interface TableText {
+  all: string;
+  ascii: boolean;
+}
+
+function tableText(st: StringTable): TableText {
+  const b = st.bytes;
+  const all = Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
+  return { all, ascii: !/[\u0080-\u00ff]/.test(all) };
 }
 
 /** The raw words behind a Btf level; model-built BTF (no words) is encoded and re-parsed once. */
