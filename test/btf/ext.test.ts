@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { haveKernelBtf, haveRoot, haveTool, run } from "../support/env.ts";
+import { haveKernelBtf, haveRoot, haveTool, inCI, run } from "../support/env.ts";
 import { TsbpfError } from "../../src/errors.ts";
 import { CORE_RELO_KIND_LIBBPF, lineAt, loadBtfWithExt, parseBtfExt, findBtf, parseBtf } from "../../btf/index.ts";
 import { buildTestObjects, readBytes } from "./objects.ts";
@@ -138,7 +138,7 @@ describe.skipIf(!tools)(".BTF.ext bad input", () => {
           expect((e as TsbpfError).where.offset).toBeGreaterThanOrEqual(64);
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: inCI ? 10_000 : 2000 },
     );
   });
 });
