@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
-import { loadBtfFile } from "../../btf/index.ts";
+import { loadBtfFile } from "../../btf/file.ts";
 import { fixupJson, formatFixup, objectCoreFixups, summarize } from "../../btf/core/index.ts";
 import { loadObject } from "../elf/index.ts";
 
