@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
+import { out } from "./output.ts";
 import type { Command } from "./command.ts";
 import { loadBtfFile } from "../../btf/file.ts";
 import { fixupJson, formatFixup, objectCoreFixups, summarize } from "../../btf/core/index.ts";
@@ -46,11 +47,11 @@ export const command: Command = {
     const fixups = objectCoreFixups(obj, target, { includeDisabled: a.flags.has("--all") });
     const sum = summarize(fixups);
     if (a.flags.has("--json")) {
-      process.stdout.write(JSON.stringify({ object: path, target: targetPath, summary: sum, fixups: fixups.map(fixupJson) }, null, 2) + "\n");
+      out(JSON.stringify({ object: path, target: targetPath, summary: sum, fixups: fixups.map(fixupJson) }, null, 2) + "\n");
     } else {
       const lines = fixups.map(formatFixup);
       lines.push(`${sum.total} CO-RE relocation${sum.total === 1 ? "" : "s"} against ${targetPath}: ${sum.patched} patched, ${sum.poisoned} poisoned, ${sum.failed} failing`);
-      process.stdout.write(lines.join("\n") + "\n");
+      out(lines.join("\n") + "\n");
     }
     return sum.poisoned + sum.failed > 0 ? 1 : 0;
   },

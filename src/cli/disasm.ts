@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.ts";
 import type { Syntax } from "../../asm/listing.ts";
 import { parseArgs } from "./args.ts";
+import { out } from "./output.ts";
 import type { Command } from "./command.ts";
 
 const HELP = `usage: tsbpf disasm FILE [--section NAME] [--syntax llvm|kernel] [--json]
@@ -38,8 +39,7 @@ export const command: Command = {
       syntax === "llvm" && !json
         ? (await import("../../asm/disasm.ts")).llvmListing(bytes, file, section)
         : (await import("../../asm/listing.ts")).disassemble(bytes, { file, syntax: syntax as Syntax, json, ...(section !== undefined ? { section } : {}) });
-    // The dispatcher exits as soon as we return: wait until a pipe has taken the whole listing.
-    await new Promise<void>((done, fail) => process.stdout.write(text, (e?: Error | null) => (e ? fail(e) : done())));
+    out(text);
     return 0;
   },
 };

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
+import { out } from "./output.ts";
 import type { Command } from "./command.ts";
 import { loadBtfFile, type Btf } from "../../btf/index.ts";
 import { loadObject } from "../elf/index.ts";
@@ -55,7 +56,7 @@ export const command: Command = {
       ...(targetName ? { targetName } : {}),
       ...(kernel ? { kernel } : {}),
     });
-    process.stdout.write(a.flags.has("--json") ? JSON.stringify(reportJson(report), null, 2) + "\n" : printReport(report));
+    out(a.flags.has("--json") ? JSON.stringify(reportJson(report), null, 2) + "\n" : printReport(report));
     const bad = report.core.summary.poisoned + report.core.summary.failed + report.externs.filter((x) => x.resolved === false && !x.weak).length;
     return bad > 0 ? 1 : 0;
   },

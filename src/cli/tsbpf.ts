@@ -4,6 +4,7 @@
 
 import { isTsbpfError } from "../errors.ts";
 import { COMMANDS, type Command } from "./command.ts";
+import { err, out } from "./output.ts";
 
 const USAGE = `tsbpf — a pure-TypeScript BPF toolchain
 
@@ -18,17 +19,17 @@ Exit codes: 0 ok, 1 the program or check failed, 2 bad usage or input.`;
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(USAGE + "\n");
+    out(USAGE + "\n");
     return name ? 0 : 2;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
-    process.stderr.write(`tsbpf: unknown command '${name}'\n\n${USAGE}\n`);
+    err(`tsbpf: unknown command '${name}'\n\n${USAGE}\n`);
     return 2;
   }
   const mod = (await entry.load()) as { command: Command };
   if (rest.includes("--help") || rest.includes("-h")) {
-    process.stdout.write(mod.command.help + "\n");
+    out(mod.command.help + "\n");
     return 0;
   }
   return mod.command.run(rest);
@@ -38,10 +39,10 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (isTsbpfError(e)) {
-      process.stderr.write(`tsbpf: ${e.describe()}\n`);
+      err(`tsbpf: ${e.describe()}\n`);
       process.exit(e.code === "SYS" || e.code === "VERIFIER" ? 1 : 2);
     }
-    process.stderr.write(`tsbpf: internal error: ${(e instanceof Error && e.stack) || String(e)}\n`);
+    err(`tsbpf: internal error: ${(e instanceof Error && e.stack) || String(e)}\n`);
     process.exit(70);
   },
 );
