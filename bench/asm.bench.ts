@@ -14,11 +14,10 @@ import { decode } from "../asm/decode.ts";
 import type { Insn } from "../asm/insn.ts";
 import { assemble, elfObject } from "../asm/assemble.ts";
 import { parseElf } from "../src/elf/file.ts";
+import { tsbpfExe, tsbpfPre } from "./cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const FIXTURES = join(ROOT, "fixtures/obj");
-const BUN = process.execPath;
-const CLI = join(ROOT, "src/cli/tsbpf.ts");
 const N_PROCS = 7;
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-asm-bench-"));
 
@@ -103,7 +102,7 @@ function codeOf(obj: string): string {
   return elf.sections.filter((s) => (s.flags & 4n) !== 0n).map((s) => `${s.name}:${Buffer.from(s.data).toString("hex")}`).join("\n");
 }
 
-const ours = (f: string): [string, string[]] => [BUN, [CLI, "asm", f, "-o", f.replace(/\.s$/, ".ours.o")]];
+const ours = (f: string): [string, string[]] => [tsbpfExe, [...tsbpfPre, "asm", f, "-o", f.replace(/\.s$/, ".ours.o")]];
 const mc = (f: string): [string, string[]] => ["llvm-mc-19", ["-triple", "bpfel", "-mcpu=v4", "-filetype=obj", "-o", f.replace(/\.s$/, ".mc.o"), f]];
 
 try {

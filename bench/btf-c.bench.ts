@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { dumpC, loadBtfFile } from "../btf/index.ts";
+import { tsbpfExe, tsbpfPre } from "./cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -17,7 +18,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const fmt = (ms: number): string => `${ms.toFixed(0)} ms`;
 const bun = process.execPath;
 const cli = join(ROOT, "src/cli/tsbpf.ts");
-const ours = [bun, cli, "btf", "dump", VMLINUX, "--format", "c"];
+const ours = [tsbpfExe, ...tsbpfPre, "btf", "dump", VMLINUX, "--format", "c"];
 const theirs = ["bpftool", "btf", "dump", "file", VMLINUX, "format", "c"];
 
 // Same output first: a faster wrong header is no result.

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { dumpRawChunks, parseBtf } from "../btf/index.ts";
+import { tsbpfExe, tsbpfPre } from "./cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -89,9 +90,9 @@ function proc(cmd: string, args: string[]): { wall: number; cpu: number } {
 }
 const bun = process.execPath;
 const cli = join(ROOT, "src/cli/tsbpf.ts");
-const oursRaw = proc(bun, [cli, "btf", "dump", VMLINUX, "--format", "raw"]);
+const oursRaw = proc(tsbpfExe, [...tsbpfPre, "btf", "dump", VMLINUX, "--format", "raw"]);
 const toolRaw = proc("bpftool", ["btf", "dump", "file", VMLINUX, "format", "raw"]);
-const oursJson = proc(bun, [cli, "btf", "dump", VMLINUX, "--json"]);
+const oursJson = proc(tsbpfExe, [...tsbpfPre, "btf", "dump", VMLINUX, "--json"]);
 const toolJson = proc("bpftool", ["-j", "btf", "dump", "file", VMLINUX, "format", "raw"]);
 
 const ratio = (ours: number, theirs: number): string => (Number.isNaN(theirs) ? "n/a" : `${(ours / theirs).toFixed(2)}×`);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { applyObjectCore, objectCoreFixups, objectExt } from "../btf/core/index.ts";
 import { parseBtf, type Btf } from "../btf/index.ts";
 import { loadObject } from "../src/elf/index.ts";
+import { tsbpfExe, tsbpfPre } from "./cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -137,7 +138,7 @@ const time = (cmd: string, args: string[]): number => {
 // A private copy, so both sides read the same bytes while fixtures may be rebuilt.
 const oneCopy = join(dir, "one.o");
 writeFileSync(oneCopy, bytes[one[0]]);
-const oursProc = time(process.execPath, [join(ROOT, "src/cli/tsbpf.ts"), "core", oneCopy]);
+const oursProc = time(tsbpfExe, [...tsbpfPre, "core", oneCopy]);
 const libProc = build.status === 0 ? time(exe, ["1", oneCopy]) : undefined;
 
 const ratio = (a: number, b: number | undefined) => (b === undefined ? "n/a" : `${(a / b).toFixed(2)}×`);

@@ -10,11 +10,10 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { arbRealisticProgram, programBytes } from "../asm/arbitrary.ts";
 import { llvmListing } from "../asm/disasm.ts";
+import { tsbpfExe, tsbpfPre } from "./cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const FIXTURES = join(ROOT, "fixtures/obj");
-const BUN = process.execPath;
-const CLI = join(ROOT, "src/cli/tsbpf.ts");
 const N_PROCS = 5;
 const dir = mkdtempSync(join(tmpdir(), "tsbpf-disasm-bench-"));
 
@@ -81,7 +80,7 @@ try {
   const big = bigObject();
   // Outputs must agree before timing means anything.
   for (const f of [...fixtures, big.path]) {
-    const a = spawnSync(BUN, [CLI, "disasm", f], { maxBuffer: 1 << 30 }).stdout;
+    const a = spawnSync(tsbpfExe, [...tsbpfPre, "disasm", f], { maxBuffer: 1 << 30 }).stdout;
     const b = spawnSync("llvm-objdump-19", ["-d", f], { maxBuffer: 1 << 30 }).stdout;
     if (Buffer.compare(a, b) !== 0) throw new Error(`outputs differ on ${f}`);
   }
@@ -89,10 +88,10 @@ try {
   const row = (what: string, ours: Timing, theirs: Timing) =>
     rows.push(`| ${what} | ${fmt(ours.wall)} (cpu ${fmt(ours.cpu)}) | ${fmt(theirs.wall)} (cpu ${fmt(theirs.cpu)}) | ${(theirs.wall / ours.wall).toFixed(2)}× (cpu ${(theirs.cpu / ours.cpu).toFixed(2)}×) |`);
 
-  const fxOurs = timeProcs(fixtures.map((f) => [BUN, [CLI, "disasm", f]]));
+  const fxOurs = timeProcs(fixtures.map((f) => [tsbpfExe, [...tsbpfPre, "disasm", f]]));
   const fxTheirs = timeProcs(fixtures.map((f) => ["llvm-objdump-19", ["-d", f]]));
   row(`whole process, ${fixtures.length} fixture objects one by one`, fxOurs, fxTheirs);
-  const bigOurs = timeProcs([[BUN, [CLI, "disasm", big.path]]]);
+  const bigOurs = timeProcs([[tsbpfExe, [...tsbpfPre, "disasm", big.path]]]);
   const bigTheirs = timeProcs([["llvm-objdump-19", ["-d", big.path]]]);
   row(`whole process, generated object (${big.insns} slots)`, bigOurs, bigTheirs);
   const ipFx = timeInProcess(fixtures, 20);
