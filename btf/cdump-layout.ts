@@ -2,7 +2,11 @@
 // a type, whether a struct must be declared packed, and the anonymous bitfields (`long: 64;`) that
 // pad a gap, following the rules libbpf's btf_dump applies (libbpf 1.1, as bpftool 7.1 prints).
 
+import { TsbpfError } from "../src/errors.ts";
 import { K, type BtfView } from "./cdump-view.ts";
+
+/** Largest gap padded with anonymous bitfields (1 MiB); real alignment gaps are at most a page. */
+const MAX_PAD_BITS = 8 << 20;
 
 /** Names of `long` a compiler may write into BTF; the first such INT in id order fixes the pointer size. */
 const LONG_NAMES = new Set([
@@ -145,6 +149,10 @@ export class Layout {
  */
 export function paddingFields(ptrSize: number, cur: number, next: number, nextAlign: number, inBitfield: boolean): string[] {
   if (cur >= next) return [];
+  // A gap of megabytes is corrupt BTF, not a layout: refuse it rather than print millions of lines.
+  if (next - cur > MAX_PAD_BITS) {
+    throw new TsbpfError("BTF_BAD_TYPE", `a struct leaves a gap of ${next - cur} bits between offsets ${cur} and ${next}`, {}, "the BTF is corrupt: member offsets or the struct size are implausible");
+  }
   const pads: [string, number][] = [["long", ptrSize * 8], ["int", 32], ["short", 16], ["char", 8]];
   const out: string[] = [];
   let padType = "char";

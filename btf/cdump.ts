@@ -14,6 +14,8 @@ const ORDERED = 2;
 const NOT_EMITTED = 0;
 const EMITTING = 1;
 const EMITTED = 2;
+/** Deepest chain of references followed while ordering; far beyond real BTF (vmlinux needs a few dozen). */
+const MAX_DEPTH = 2000;
 
 const PROLOGUE = `#ifndef __VMLINUX_H__
 #define __VMLINUX_H__
@@ -51,11 +53,28 @@ interface DeclStack {
 
 /** The whole header for a Btf, prologue and epilogue included, as bpftool prints it. */
 export function dumpC(btf: Btf): string {
-  const d = new CDumper(btf);
-  d.out.push(PROLOGUE);
-  for (let id = 1; id < btf.typeCount; id++) d.dumpType(id);
-  d.out.push(EPILOGUE);
-  return d.out.join("");
+  return guarded(() => {
+    const d = new CDumper(btf);
+    d.out.push(PROLOGUE);
+    for (let id = 1; id < btf.typeCount; id++) d.dumpType(id);
+    d.out.push(EPILOGUE);
+    return d.out.join("");
+  });
+}
+
+/**
+ * Ordering and emission recurse along references; BTF whose references loop without a struct in
+ * between (a pointer to itself) would recurse without end, so the stack overflow becomes a typed error.
+ */
+function guarded<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError) {
+      throw new TsbpfError("BTF_BAD_TYPE", "type references loop or nest too deeply to write as C", {}, "the BTF is corrupt: a type refers back to itself without a struct or union in between");
+    }
+    throw e;
+  }
 }
 
 /** The header as UTF-8 bytes: what the CLI writes (Bun writes one large buffer far faster than a string). */
@@ -65,12 +84,14 @@ export function dumpCBytes(btf: Btf): Uint8Array {
 
 /** The C declarations for the given root types only (and what they depend on), without prologue. */
 export function dumpCTypes(btf: Btf, ids: Iterable<number>): string {
-  const d = new CDumper(btf);
-  for (const id of ids) {
-    if (!btf.has(id) || id === 0) throw new TsbpfError("BTF_NOT_FOUND", `no BTF type with id ${id}`);
-    d.dumpType(id);
-  }
-  return d.out.join("");
+  return guarded(() => {
+    const d = new CDumper(btf);
+    for (const id of ids) {
+      if (!btf.has(id) || id === 0) throw new TsbpfError("BTF_NOT_FOUND", `no BTF type with id ${id}`);
+      d.dumpType(id);
+    }
+    return d.out.join("");
+  });
 }
 
 class CDumper {
@@ -157,7 +178,13 @@ class CDumper {
    * the reference is strong (needs a complete definition before use), false when a forward
    * declaration would do (reached through a pointer).
    */
-  private order(id: number, throughPtr: boolean): boolean {
+  private order(id: number, throughPtr: boolean, depth = 0): boolean {
+    // JSC runs `return this.order(…)` as a proper tail call: a self-referring modifier would loop
+    // forever instead of overflowing the stack, so the depth is bounded explicitly.
+    if (depth > MAX_DEPTH) {
+      throw new TsbpfError("BTF_BAD_TYPE", `type references nest deeper than ${MAX_DEPTH} at id [${id}]`, { offset: this.btf.recordOffset(id) }, "the BTF is corrupt: a type refers back to itself");
+    }
+    const d1 = depth + 1;
     const state = this.orderState[id];
     if (state === ORDERED) return true;
     const v = this.v;
@@ -175,12 +202,12 @@ class CDumper {
         this.orderState[id] = ORDERED;
         return false;
       case K.PTR: {
-        const strong = this.order(v.st(id), true);
+        const strong = this.order(v.st(id), true, d1);
         this.orderState[id] = ORDERED;
         return strong;
       }
       case K.ARRAY:
-        return this.order(v.words(id)[v.rec(id) + 3], false);
+        return this.order(v.words(id)[v.rec(id) + 3], false, d1);
       case K.STRUCT:
       case K.UNION: {
         // Only embedding, or an anonymous type that must be spelled out inline, makes it strong.
@@ -189,7 +216,7 @@ class CDumper {
         const w = v.words(id);
         const at = v.rec(id);
         const n = v.vlen(id);
-        for (let i = 0; i < n; i++) this.order(w[at + 4 + 3 * i], false);
+        for (let i = 0; i < n; i++) this.order(w[at + 4 + 3 * i], false, d1);
         if (named) this.queue.push(id);
         this.orderState[id] = ORDERED;
         return true;
@@ -201,7 +228,7 @@ class CDumper {
         this.orderState[id] = ORDERED;
         return true;
       case K.TYPEDEF: {
-        const strong = this.order(v.st(id), throughPtr);
+        const strong = this.order(v.st(id), throughPtr, d1);
         if (throughPtr && !strong) return false;
         this.queue.push(id);
         this.orderState[id] = ORDERED;
@@ -211,13 +238,13 @@ class CDumper {
       case K.CONST:
       case K.RESTRICT:
       case K.TYPE_TAG:
-        return this.order(v.st(id), throughPtr);
+        return this.order(v.st(id), throughPtr, d1);
       case K.FUNC_PROTO: {
-        let strong = this.order(v.st(id), throughPtr);
+        let strong = this.order(v.st(id), throughPtr, d1);
         const w = v.words(id);
         const at = v.rec(id);
         const n = v.vlen(id);
-        for (let i = 0; i < n; i++) if (this.order(w[at + 4 + 2 * i], throughPtr)) strong = true;
+        for (let i = 0; i < n; i++) if (this.order(w[at + 4 + 2 * i], throughPtr, d1)) strong = true;
         return strong;
       }
       default:

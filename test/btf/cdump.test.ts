@@ -11,6 +11,8 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { haveKernelBtf, haveTool, ROOT, run } from "../support/env.ts";
 import { dumpC, loadBtfFile } from "../../btf/index.ts";
+import { isTsbpfError } from "../../src/errors.ts";
+import { btfModel } from "./arbitrary.ts";
 import { buildTestObjects, fixtureObjectsWithBtf } from "./objects.ts";
 
 const VMLINUX = "/sys/kernel/btf/vmlinux";
@@ -239,4 +241,19 @@ describe.skipIf(!ready)("btf dump --format c vs bpftool", () => {
       expect(a.equals(b), `${o} built with our vmlinux.h differs from bpftool's build`).toBe(true);
     }
   }, 600_000);
+});
+
+describe("btf dump --format c on arbitrary BTF", () => {
+  it("random valid-format models (loops, odd sizes, dangling kinds) give a header or a TsbpfError", () => {
+    fc.assert(
+      fc.property(btfModel, (btf) => {
+        try {
+          expect(typeof dumpC(btf)).toBe("string");
+        } catch (e) {
+          if (!isTsbpfError(e)) throw e;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
