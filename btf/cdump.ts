@@ -82,18 +82,6 @@ export function dumpCBytes(btf: Btf): Uint8Array {
   return new TextEncoder().encode(dumpC(btf));
 }
 
-/** The C declarations for the given root types only (and what they depend on), without prologue. */
-export function dumpCTypes(btf: Btf, ids: Iterable<number>): string {
-  return guarded(() => {
-    const d = new CDumper(btf);
-    for (const id of ids) {
-      if (!btf.has(id) || id === 0) throw new TsbpfError("BTF_NOT_FOUND", `no BTF type with id ${id}`);
-      d.dumpType(id);
-    }
-    return d.out.join("");
-  });
-}
-
 class CDumper {
   readonly out: string[] = [];
   private readonly v: BtfView;

@@ -10,4 +10,4 @@ export { dumpJsonBytes, dumpJsonChunks, dumpRawBytes, dumpRawChunks } from "./du
 export { findBtf, loadBtfFile, loadBtfWithExt, elfSections, type BtfBlobs } from "./file.ts";
 export { parseBtfExt, lineAt, CORE_RELO_KINDS, CORE_RELO_KIND_LIBBPF, type BtfExt, type CoreRelo, type CoreReloKind, type ExtSection, type FuncInfo, type LineInfo, type ExtParseOptions } from "./ext.ts";
 export * as core from "./core/index.ts";
-export { dumpC, dumpCBytes, dumpCTypes } from "./cdump.ts";
+export { dumpC, dumpCBytes } from "./cdump.ts";
