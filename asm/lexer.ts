@@ -53,6 +53,24 @@ export class Lexer {
 
   constructor(private readonly src: string) {}
 
+  /** Offset of the next line's first character (>= the text's length at the end). */
+  get position(): number {
+    return this.pos;
+  }
+  /** Number of the last line returned or skipped (0 before the first). */
+  get lineNumber(): number {
+    return this.lineNo;
+  }
+  /** A block comment is open: the next line starts inside it. */
+  get inComment(): boolean {
+    return this.inBlockComment;
+  }
+  /** Step over the next line, which ends at `end` (its newline or the text's end), unscanned. */
+  skipLine(end: number): void {
+    this.pos = end + 1;
+    this.lineNo++;
+  }
+
   /** The next line of tokens (comments removed), or undefined at the end of the text. */
   next(): LexedLine | undefined {
     const src = this.src;

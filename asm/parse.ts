@@ -7,6 +7,7 @@ import type { Insn } from "./insn.ts";
 import { Lexer, type LexedLine, type Token } from "./lexer.ts";
 import { Cursor } from "./parse-cursor.ts";
 import { parseInsn } from "./parse-insn.ts";
+import { fastLine } from "./parse-fast.ts";
 
 export interface Pos {
   file: string;
@@ -35,6 +36,8 @@ export interface ParseOptions {
    * skip the rest (register states, messages, source lines), which are not assembly.
    */
   log?: boolean;
+  /** Read common lines through the fast path (default true; false checks it against the full grammar). */
+  fast?: boolean;
 }
 
 const LOG_INSN = /^\s*\d+: \([0-9a-f]{2}\) /;
@@ -47,7 +50,21 @@ export function parse(text: string, opts: ParseOptions = {}): Stmt[] {
   const keep = opts.keepSource ?? true;
   const lx = new Lexer(text);
   const out: Stmt[] = [];
-  for (let line = lx.next(); line !== undefined; line = lx.next()) {
+  const fast = !opts.log && opts.fast !== false;
+  for (;;) {
+    // Common lines go through the fast path; the rest (and every error) through the lexer and grammar.
+    if (fast && !lx.inComment) {
+      const start = lx.position;
+      if (start >= text.length) break;
+      let end = text.indexOf("\n", start);
+      if (end < 0) end = text.length;
+      if (fastLine(text, start, end, lx.lineNumber + 1, file, keep, out)) {
+        lx.skipLine(end);
+        continue;
+      }
+    }
+    const line = lx.next();
+    if (line === undefined) break;
     if (opts.log && !LOG_INSN.test(line.text)) continue;
     parseLine(line, file, keep, out);
   }
