@@ -33,7 +33,7 @@ import { decodeAt } from "./decode.ts";
 import { slotOffsets, type Insn } from "./insn.ts";
 import { parseIntLiteral, type Token } from "./lexer.ts";
 import { CALL_SRC, opDesc } from "./opcodes.ts";
-import { parse, type DirectiveArg, type Pos, type Stmt } from "./parse.ts";
+import { parseTo, type DirectiveArg, type Pos, type Stmt, type StmtSink } from "./parse.ts";
 
 export interface AsmSection {
   name: string;
@@ -85,7 +85,7 @@ function isDataName(name: string): boolean {
   return /^\.(data|rodata|bss|maps)(\.|$)/.test(name) || name === "license" || name === "version" || name === "maps" || name.startsWith(".BTF");
 }
 
-class Assembler {
+class Assembler implements StmtSink {
   private sections = new Map<string, AsmSection>();
   private cur!: AsmSection;
   private labels = new Map<string, Label>();
@@ -124,20 +124,26 @@ class Assembler {
 
   run(stmts: Stmt[]): AsmResult {
     for (const st of stmts) {
-      if (st.kind === "insn") this.insn(st.insn, st.at);
+      if (st.kind === "insn") this.insn(st.insn, st.at.line, st.at.column, st.at.file);
       else if (st.kind === "label") this.label(st.name, st.at);
       else this.directive(st.name, st.args, st.at);
     }
     return this.finish();
   }
 
-  private insn(insn: Insn, at: Pos): void {
+  insn(insn: Insn, line: number, column: number, file = this.file): void {
+    const s = this.cur;
+    if (s.code && s.data.length === 0) {
+      s.insns.push(insn);
+      return;
+    }
+    const at: Pos = { file, line, column };
     this.checkCodeBoundary(at);
     if (!this.cur.code) fail(`instruction in data section '${this.cur.name}'`, at, "switch to a code section with .text or .section NAME,\"ax\"");
     this.cur.insns.push(insn);
   }
 
-  private label(name: string, at: Pos): void {
+  label(name: string, at: Pos): void {
     this.checkCodeBoundary(at);
     const prev = this.labels.get(name);
     if (prev) fail(`label '${name}' is already defined at line ${prev.at.line}`, at);
@@ -150,7 +156,7 @@ class Assembler {
     return a;
   }
 
-  private directive(name: string, args: DirectiveArg[], at: Pos): void {
+  directive(name: string, args: DirectiveArg[], at: Pos): void {
     if (IGNORED.has(name)) return;
     const argAt = (a: DirectiveArg | undefined): Pos => ({ ...at, column: a?.column ?? at.column });
     const symName = (a: DirectiveArg | undefined): string => {
@@ -345,7 +351,7 @@ class Assembler {
     }
   }
 
-  private finish(): AsmResult {
+  finish(): AsmResult {
     for (const s of this.sections.values()) {
       if (s.code && s.data.length > 0) fail(`${s.data.length} raw bytes at the end of code section '${s.name}' do not make whole instructions`, { file: this.file });
     }
@@ -615,7 +621,9 @@ export function assembleStmts(stmts: Stmt[], file = "<input>"): AsmResult {
 
 /** Assemble source text. Errors are TsbpfError(ASM_SYNTAX) with file:line:column. */
 export function assemble(text: string, file = "<input>"): AsmResult {
-  return assembleStmts(parse(text, { file }), file);
+  const a = new Assembler(file);
+  parseTo(text, { file }, a);
+  return a.finish();
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import type { Insn, SymbolRef } from "./insn.ts";
 import { ALU_OP, CALL_SRC, CLASS, JMP_OP, MODE, PSEUDO, SIZE, SRC, type AluOp, type JmpCond } from "./opcodes.ts";
-import type { Pos, Stmt } from "./parse.ts";
+import type { Pos, StmtSink } from "./parse.ts";
 
 // Operators as the lexer matches them (longest first), with the signed ones glued to an "s".
 const ALU_ASSIGN: Record<string, AluOp | undefined> = {
@@ -441,12 +441,12 @@ let insnStart = 0;
  * Read the line src[start, end) (end excludes the newline) if the fast path knows its form,
  * appending its labels and instruction to `out`; false (and nothing appended) otherwise.
  */
-export function fastLine(src: string, start: number, end: number, lineNo: number, file: string, keep: boolean, out: Stmt[]): boolean {
+export function fastLine(src: string, start: number, end: number, lineNo: number, file: string, keep: boolean, out: StmtSink): boolean {
   s = src;
   p = start;
   e = end > start && src.charCodeAt(end - 1) === 13 ? end - 1 : end;
   const textEnd = e;
-  let labels: Stmt[] | undefined;
+  let labels: { name: string; at: Pos }[] | undefined;
   let comment = false;
   for (;;) {
     const sp = ws() || p === start;
@@ -467,7 +467,7 @@ export function fastLine(src: string, start: number, end: number, lineNo: number
       if (reg() < 0) {
         // label:
         p = colon + 1;
-        (labels ??= []).push({ kind: "label", name: s.slice(from, j), at: { file, line: lineNo, column: from - start + 1 } });
+        (labels ??= []).push({ name: s.slice(from, j), at: { file, line: lineNo, column: from - start + 1 } });
         continue;
       }
     }
@@ -475,7 +475,7 @@ export function fastLine(src: string, start: number, end: number, lineNo: number
     break;
   }
   if (comment || p >= e) {
-    if (labels) for (const l of labels) out.push(l);
+    if (labels) for (const l of labels) out.label(l.name, l.at);
     return true;
   }
   if (s.charCodeAt(p) === 46) return false; // a directive
@@ -484,11 +484,11 @@ export function fastLine(src: string, start: number, end: number, lineNo: number
   const insn = insnAt();
   if (insn === undefined || !atEnd()) return false;
   const column = insnStart - start + 1;
-  if (labels) for (const l of labels) out.push(l);
+  if (labels) for (const l of labels) out.label(l.name, l.at);
   if (keep) {
     const source = { file, line: lineNo, column, text: src.slice(start, textEnd) };
     insn.meta = ref ? { ref, source } : { source };
   } else if (ref) insn.meta = { ref };
-  out.push({ kind: "insn", insn, at: { file, line: lineNo, column } satisfies Pos });
+  out.insn(insn, lineNo, column);
   return true;
 }

@@ -27,6 +27,13 @@ export type Stmt =
   | { kind: "label"; name: string; at: Pos }
   | { kind: "directive"; name: string; args: DirectiveArg[]; at: Pos };
 
+/** Receives statements in source order as they are parsed (the assembler reads them this way, with no Stmt objects). */
+export interface StmtSink {
+  insn(insn: Insn, line: number, column: number): void;
+  label(name: string, at: Pos): void;
+  directive(name: string, args: DirectiveArg[], at: Pos): void;
+}
+
 export interface ParseOptions {
   file?: string;
   /** Record the source line on each instruction's meta.source (default true). */
@@ -47,10 +54,37 @@ const HEX_BYTE = /^[0-9a-fA-F]{2}$/;
 /** Parse a whole text. Throws TsbpfError(ASM_SYNTAX) at the first malformed line. */
 export function parse(text: string, opts: ParseOptions = {}): Stmt[] {
   const file = opts.file ?? "<input>";
+  const out: Stmt[] = [];
+  parseTo(text, opts, {
+    insn: (insn, line, column) => out.push({ kind: "insn", insn, at: { file, line, column } }),
+    label: (name, at) => out.push({ kind: "label", name, at }),
+    directive: (name, args, at) => out.push({ kind: "directive", name, args, at }),
+  });
+  return out;
+}
+
+/** Parse a whole text into `sink`. Throws TsbpfError(ASM_SYNTAX) at the first malformed line. */
+export function parseTo(text: string, opts: ParseOptions, sink: StmtSink): void {
+  const file = opts.file ?? "<input>";
   const keep = opts.keepSource ?? true;
   const lx = new Lexer(text);
-  const out: Stmt[] = [];
   const fast = !opts.log && opts.fast !== false;
+  // The last statement, when it is an instruction: objdump -r's relocation lines attach to it.
+  let last: Insn | undefined;
+  const track: StmtSink = {
+    insn(insn, line, column) {
+      last = insn;
+      sink.insn(insn, line, column);
+    },
+    label(name, at) {
+      last = undefined;
+      sink.label(name, at);
+    },
+    directive(name, args, at) {
+      last = undefined;
+      sink.directive(name, args, at);
+    },
+  };
   for (;;) {
     // Common lines go through the fast path; the rest (and every error) through the lexer and grammar.
     if (fast && !lx.inComment) {
@@ -58,7 +92,7 @@ export function parse(text: string, opts: ParseOptions = {}): Stmt[] {
       if (start >= text.length) break;
       let end = text.indexOf("\n", start);
       if (end < 0) end = text.length;
-      if (fastLine(text, start, end, lx.lineNumber + 1, file, keep, out)) {
+      if (fastLine(text, start, end, lx.lineNumber + 1, file, keep, track)) {
         lx.skipLine(end);
         continue;
       }
@@ -66,9 +100,8 @@ export function parse(text: string, opts: ParseOptions = {}): Stmt[] {
     const line = lx.next();
     if (line === undefined) break;
     if (opts.log && !LOG_INSN.test(line.text)) continue;
-    parseLine(line, file, keep, out);
+    parseLine(line, file, keep, track, last);
   }
-  return out;
 }
 
 /** Parse one instruction written on its own (no labels or directives). */
@@ -81,7 +114,7 @@ export function parseInsnText(text: string, file = "<input>"): Insn {
   return (insns[0] as { insn: Insn }).insn;
 }
 
-function parseLine(line: LexedLine, file: string, keep: boolean, out: Stmt[]): void {
+function parseLine(line: LexedLine, file: string, keep: boolean, out: StmtSink, last: Insn | undefined): void {
   const toks = line.tokens;
   if (line.bad) {
     throw new TsbpfError("ASM_SYNTAX", `unexpected character '${line.bad.ch}'`, { file, line: line.line, column: line.bad.col },
@@ -96,7 +129,7 @@ function parseLine(line: LexedLine, file: string, keep: boolean, out: Stmt[]): v
   if (c.peek()?.kind === "num" && c.at(":", 1)) {
     c.i += 2;
     if (c.peek()?.text.startsWith("R_BPF_")) {
-      attachRelocation(c, out);
+      attachRelocation(c, last);
       return;
     }
     skipRawBytes(c);
@@ -105,13 +138,13 @@ function parseLine(line: LexedLine, file: string, keep: boolean, out: Stmt[]): v
     const t = c.peek()!;
     // label:   (also ".LBB0_2:")
     if (t.kind === "id" && c.at(":", 1) && !isRegName(t.text)) {
-      out.push({ kind: "label", name: t.text, at: at(t) });
+      out.label(t.text, at(t));
       c.i += 2;
       continue;
     }
     if (t.kind === "id" && t.text.startsWith(".") && t.text.length > 1) {
       c.i++;
-      out.push({ kind: "directive", name: t.text, args: directiveArgs(c, line), at: at(t) });
+      out.directive(t.text, directiveArgs(c, line), at(t));
       return;
     }
     break;
@@ -129,20 +162,19 @@ function parseLine(line: LexedLine, file: string, keep: boolean, out: Stmt[]): v
     const meta = insn.meta ?? (insn.meta = {});
     meta.source = { file, line: line.line, column: first.col, text: line.text };
   }
-  out.push({ kind: "insn", insn, at: at(first) });
+  out.insn(insn, line.line, first.col);
 }
 
 /**
  * objdump -r prints "0000000000000020:  R_BPF_64_64  m" under the instruction it patches; turn it
  * back into the symbolic reference it came from so that "objdump -dr" output reassembles.
  */
-function attachRelocation(c: Cursor, out: Stmt[]): void {
+function attachRelocation(c: Cursor, prev: Insn | undefined): void {
   const kindTok = c.take();
   const sym = c.ident("the relocation's symbol");
   c.expectEnd();
-  const prev = out[out.length - 1];
-  if (!prev || prev.kind !== "insn") c.fail("a relocation line must follow the instruction it applies to", kindTok);
-  const meta = prev.insn.meta ?? (prev.insn.meta = {});
+  if (!prev) c.fail("a relocation line must follow the instruction it applies to", kindTok);
+  const meta = prev.meta ?? (prev.meta = {});
   if (kindTok.text === "R_BPF_64_64") meta.ref = { kind: "map", name: sym.text };
   else if (kindTok.text === "R_BPF_64_32") meta.ref = { kind: "func", name: sym.text };
   else c.fail(`unsupported relocation type ${kindTok.text}`, kindTok, "BPF code uses R_BPF_64_64 (ld_imm64) and R_BPF_64_32 (calls)");
@@ -164,7 +196,7 @@ function skipRawBytes(c: Cursor): void {
  * "Disassembly of section xdp:" (a section), "f.o:\tfile format elf64-bpf"; bpftool's function
  * headers "int prog(struct xdp_md * ctx):" (a label). Returns true if the line was one of them.
  */
-function skipToolHeader(c: Cursor, out: Stmt[], at: (t: Token) => Pos): boolean {
+function skipToolHeader(c: Cursor, out: StmtSink, at: (t: Token) => Pos): boolean {
   const toks = c.toks;
   const n = toks.length;
   const last = toks[n - 1];
@@ -172,19 +204,19 @@ function skipToolHeader(c: Cursor, out: Stmt[], at: (t: Token) => Pos): boolean 
     return /\sfile format elf64-bpf\s*$/.test(c.line.text);
   }
   if (n === 5 && toks[0].kind === "num" && toks[1].text === "<" && toks[3].text === ">") {
-    out.push({ kind: "label", name: toks[2].text, at: at(toks[2]) });
+    out.label(toks[2].text, at(toks[2]));
     return true;
   }
   if (n >= 5 && toks[0].text === "Disassembly" && toks[1].text === "of" && toks[2].text === "section") {
     const text = c.line.text;
     const name = text.slice(toks[3].col - 1, last.col - 1).trim();
-    out.push({ kind: "directive", name: ".section", args: [{ text: name, tokens: toks.slice(3, n - 1), column: toks[3].col }], at: at(toks[0]) });
+    out.directive(".section", [{ text: name, tokens: toks.slice(3, n - 1), column: toks[3].col }], at(toks[0]));
     return true;
   }
   if (n >= 4 && toks[n - 2].text === ")" && toks[0].kind === "id" && !toks[0].text.startsWith(".")) {
     const open = toks.findIndex((t) => t.text === "(");
     if (open >= 2 && toks[open - 1].kind === "id") {
-      out.push({ kind: "label", name: toks[open - 1].text, at: at(toks[open - 1]) });
+      out.label(toks[open - 1].text, at(toks[open - 1]));
       return true;
     }
   }
