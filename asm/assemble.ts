@@ -46,6 +46,16 @@ export interface AsmSection {
   /** Data sections: bytes. Code sections: raw bytes from .byte/.long… not yet a whole instruction. */
   data: number[];
   relocs: ObjReloc[];
+  /** Line and column of each instruction of `insns`, as pairs (0, 0 where unknown): positions for messages. */
+  pos: number[];
+}
+
+export interface AssembleOptions {
+  /**
+   * Record each instruction's source line on its meta.source (default true). Without it, messages
+   * still carry line:column (from AsmSection.pos) and assembly allocates much less.
+   */
+  keepSource?: boolean;
 }
 
 export interface AsmResult {
@@ -55,6 +65,8 @@ export interface AsmResult {
   license?: string;
   /** BTF for .maps (and data sections) when the source declares maps with .map. */
   btf?: Uint8Array;
+  /** The input's name, for messages. */
+  file: string;
 }
 
 interface Label {
@@ -93,7 +105,7 @@ class Assembler implements StmtSink {
   private maps: BtfMapDef[] = [];
   private license: string | undefined;
 
-  constructor(private readonly file: string) {
+  constructor(private readonly file: string, private readonly keep = true) {
     this.switchTo(".text", undefined, undefined);
   }
 
@@ -106,7 +118,7 @@ class Assembler implements StmtSink {
         name, code, nobits: type === "@nobits" || type === "%nobits" || (type === undefined && /^\.bss(\.|$)/.test(name)),
         flags: { alloc: f.includes("a"), write: f.includes("w"), exec: f.includes("x") },
         // As llvm-mc: .text starts 4-aligned, other sections 1-aligned, until an align directive.
-        align: name === ".text" ? 4 : 1, insns: [], data: [], relocs: [],
+        align: name === ".text" ? 4 : 1, insns: [], data: [], relocs: [], pos: [],
       };
       this.sections.set(name, s);
     }
@@ -135,12 +147,14 @@ class Assembler implements StmtSink {
     const s = this.cur;
     if (s.code && s.data.length === 0) {
       s.insns.push(insn);
+      s.pos.push(line, column);
       return;
     }
     const at: Pos = { file, line, column };
     this.checkCodeBoundary(at);
     if (!this.cur.code) fail(`instruction in data section '${this.cur.name}'`, at, "switch to a code section with .text or .section NAME,\"ax\"");
     this.cur.insns.push(insn);
+    this.cur.pos.push(line, column);
   }
 
   label(name: string, at: Pos): void {
@@ -291,6 +305,7 @@ class Assembler implements StmtSink {
       const insn = r.insn;
       insn.meta = { source: { file: at.file, line: at.line, column: at.column, text: "" } };
       s.insns.push(insn);
+      s.pos.push(at.line, at.column);
       s.data.splice(0, need);
     }
   }
@@ -372,7 +387,7 @@ class Assembler implements StmtSink {
     const symSet = new Map(symbols.map((s) => [s.name, s]));
     for (const s of this.sections.values()) if (s.code) this.relocate(s, symSet, symbols);
     for (const s of this.sections.values()) if (!s.code) this.relocateData(s, symSet, symbols);
-    const result: AsmResult = { sections: [...this.sections.values()], symbols, maps: this.maps };
+    const result: AsmResult = { sections: [...this.sections.values()], symbols, maps: this.maps, file: this.file };
     if (this.license !== undefined) result.license = this.license;
     if (this.maps.length > 0) result.btf = mapsBtf(this.maps, this.dataVars(symbols));
     return result;
@@ -506,14 +521,13 @@ class Assembler implements StmtSink {
     for (let i = 0; i < s.insns.length; i++) {
       const ref = s.insns[i].meta?.ref;
       if (ref?.kind === "label" && !local.has(ref.name)) {
-        const src = s.insns[i].meta?.source;
-        const where: Where = src ? { file: src.file, line: src.line, column: src.column } : { insn: i };
+        const where = this.where(s, i);
         const l = this.labels.get(ref.name);
         fail(l ? `jump to '${ref.name}' in another section ('${l.section}')` : `undefined label '${ref.name}'`, where,
           l ? "jumps stay within a section; use 'call' for another function" : "define it with 'NAME:' before an instruction");
       }
     }
-    s.insns = resolveLabels(s.insns, local);
+    s.insns = resolveLabels(s.insns, local, this.keep ? {} : { where: (i) => ({ ...this.where(s, i), insn: i }) });
     const offs = this.offsets(s);
     for (let i = 0; i < s.insns.length; i++) {
       const insn = s.insns[i];
@@ -583,6 +597,11 @@ class Assembler implements StmtSink {
     }
   }
 
+  /** Where instruction i of a code section came from: its meta.source, else (without sources) its line:column, else its index. */
+  private where(s: AsmSection, i: number): Where {
+    return whereOf(s, i, this.file, this.keep);
+  }
+
   /** `.long sym`/`.quad sym` in data: locals through their section symbol (addend in the bytes), unknown names as externs. */
   private relocateData(s: AsmSection, symSet: Map<string, ObjSymbol>, symbols: ObjSymbol[]): void {
     if (s.nobits && (s.relocs.length > 0 || s.data.some((b) => b !== 0))) {
@@ -614,15 +633,27 @@ class Assembler implements StmtSink {
   }
 }
 
+/**
+ * Where instruction i of code section s came from: its meta.source; without one, its line:column
+ * from s.pos unless `keep` (sources were kept, so this one has none: say its index).
+ */
+function whereOf(s: AsmSection, i: number, file: string, keep: boolean): Where {
+  const src = s.insns[i].meta?.source;
+  if (src) return { file: src.file, line: src.line, column: src.column };
+  const line = s.pos[2 * i];
+  return keep || !line ? { insn: i } : { file, line, column: s.pos[2 * i + 1] };
+}
+
 /** Assemble parsed statements. */
-export function assembleStmts(stmts: Stmt[], file = "<input>"): AsmResult {
-  return new Assembler(file).run(stmts);
+export function assembleStmts(stmts: Stmt[], file = "<input>", opts: AssembleOptions = {}): AsmResult {
+  return new Assembler(file, opts.keepSource ?? true).run(stmts);
 }
 
 /** Assemble source text. Errors are TsbpfError(ASM_SYNTAX) with file:line:column. */
-export function assemble(text: string, file = "<input>"): AsmResult {
-  const a = new Assembler(file);
-  parseTo(text, { file }, a);
+export function assemble(text: string, file = "<input>", opts: AssembleOptions = {}): AsmResult {
+  const keepSource = opts.keepSource ?? true;
+  const a = new Assembler(file, keepSource);
+  parseTo(text, { file, keepSource }, a);
   return a.finish();
 }
 
@@ -685,8 +716,9 @@ export function rawCode(r: AsmResult, section?: string): Uint8Array {
   if (s.relocs.length > 0) {
     const first = s.relocs[0];
     const slot = first.offset / 8;
-    const src = s.insns[slotOffsets(s.insns).indexOf(slot)]?.meta?.source;
-    fail(`raw output cannot carry relocations: '${first.symbol}' needs one`, src ? { file: src.file, line: src.line, column: src.column } : { insn: slot },
+    const i = slotOffsets(s.insns).indexOf(slot);
+    const w = i < 0 ? undefined : whereOf(s, i, r.file, false);
+    fail(`raw output cannot carry relocations: '${first.symbol}' needs one`, w?.line !== undefined ? w : { insn: slot },
       "write an ELF object (-o prog.o), or use absolute forms such as 'r1 = map[id:5]'");
   }
   return encode(s.insns);

@@ -36,7 +36,8 @@ export const command: Command = {
     } catch (e) {
       throw io("read", input, e);
     }
-    const result = assemble(text, input === "-" ? "<stdin>" : input);
+    // Only bytes are written: no per-instruction source records (messages keep their line:column).
+    const result = assemble(text, input === "-" ? "<stdin>" : input, { keepSource: false });
     const raw = a.flags.has("--raw") || out.endsWith(".bin");
     const section = a.values.get("--section");
     if (section !== undefined && !raw) throw new TsbpfError("USAGE", "asm: --section goes with raw output (.bin or --raw)");
