@@ -13,3 +13,6 @@ export { VerifierError } from "../sys/progload.ts";
 export { allIds, enableStats } from "../sys/bpf.ts";
 export { SysError, errnoName } from "../sys/errno.ts";
 export * from "../sys/constants.ts";
+export { Collection, loadCollection, loadCollectionFile, sharedKernel, attachBtfId, type LoadCollectionOptions, type LoadedProgramSpec } from "./object.ts";
+export { finalizeObjectBtf, sanitizeBtf, needsSanitizing, ALL_BTF_FEATURES, type BtfFeatures } from "./object-btf.ts";
+export { mapCreateAttrs, effectiveMaxEntries, ringbufSize } from "./object-maps.ts";
