@@ -15,6 +15,10 @@ export interface ResolveOptions {
    * unknown name is an error. Undefined: all such names stay symbolic for the linker.
    */
   isExternal?: (name: string) => boolean;
+  /** The only instructions that may carry a reference (ascending indices), when the caller knows them. */
+  only?: readonly number[];
+  /** slotOffsets(insns), when the caller has it. */
+  slots?: readonly number[];
 }
 
 function defaultWhere(insns: readonly Insn[], i: number): Where {
@@ -27,22 +31,20 @@ function defaultWhere(insns: readonly Insn[], i: number): Where {
  * precedes; insns.length means "the end". Returns new instructions; the input is not modified.
  */
 export function resolveLabels(insns: readonly Insn[], labels: ReadonlyMap<string, number>, opts: ResolveOptions = {}): Insn[] {
-  const offs = slotOffsets(insns);
+  const offs = opts.slots ?? slotOffsets(insns);
   const code = opts.code ?? "ASM_SYNTAX";
   const where = opts.where ?? ((i: number) => defaultWhere(insns, i));
-  const out = new Array<Insn>(insns.length);
-  for (let i = 0; i < insns.length; i++) {
+  const out = insns.slice();
+  const n = opts.only?.length ?? insns.length;
+  for (let k = 0; k < n; k++) {
+    const i = opts.only ? opts.only[k] : k;
     const insn = insns[i];
     const ref = insn.meta?.ref;
-    if (!ref || (ref.kind !== "label" && ref.kind !== "func")) {
-      out[i] = insn;
-      continue;
-    }
+    if (!ref || (ref.kind !== "label" && ref.kind !== "func")) continue;
     const target = labels.get(ref.name);
     const d = opDesc(insn.op);
     if (target === undefined) {
       if (ref.kind === "func") {
-        out[i] = insn;
         continue;
       }
       throw new TsbpfError(code, `undefined label '${ref.name}'`, where(i), "define it with 'NAME:' before an instruction");

@@ -46,7 +46,7 @@ export interface AsmSection {
   /** Data sections: bytes. Code sections: raw bytes from .byte/.long… not yet a whole instruction. */
   data: number[];
   relocs: ObjReloc[];
-  /** Line and column of each instruction of `insns`, as pairs (0, 0 where unknown): positions for messages. */
+  /** Line and column of each instruction of `insns` as line * 2^20 + column (0 where unknown), for messages. */
   pos: number[];
 }
 
@@ -147,14 +147,14 @@ class Assembler implements StmtSink {
     const s = this.cur;
     if (s.code && s.data.length === 0) {
       s.insns.push(insn);
-      s.pos.push(line, column);
+      s.pos.push(packPos(line, column));
       return;
     }
     const at: Pos = { file, line, column };
     this.checkCodeBoundary(at);
     if (!this.cur.code) fail(`instruction in data section '${this.cur.name}'`, at, "switch to a code section with .text or .section NAME,\"ax\"");
     this.cur.insns.push(insn);
-    this.cur.pos.push(line, column);
+    this.cur.pos.push(packPos(line, column));
   }
 
   label(name: string, at: Pos): void {
@@ -305,7 +305,7 @@ class Assembler implements StmtSink {
       const insn = r.insn;
       insn.meta = { source: { file: at.file, line: at.line, column: at.column, text: "" } };
       s.insns.push(insn);
-      s.pos.push(at.line, at.column);
+      s.pos.push(packPos(at.line, at.column));
       s.data.splice(0, need);
     }
   }
@@ -383,6 +383,7 @@ class Assembler implements StmtSink {
       a.fixedSize ??= this.license.length + 1;
       this.cur = prev;
     }
+    for (const s of this.sections.values()) if (s.code) this.refIndex.set(s.name, refIndices(s.insns));
     const symbols = this.symbols();
     const symSet = new Map(symbols.map((s) => [s.name, s]));
     for (const s of this.sections.values()) if (s.code) this.relocate(s, symSet, symbols);
@@ -406,6 +407,12 @@ class Assembler implements StmtSink {
   }
 
   private slotCache = new Map<string, number[]>();
+  /** Indices of the instructions of each code section that carry a meta.ref (found once, in finish()). */
+  private refIndex = new Map<string, number[]>();
+
+  private refs(s: AsmSection): number[] {
+    return this.refIndex.get(s.name) ?? [];
+  }
 
   private sectionBytes(s: AsmSection): number {
     return s.code ? this.offsets(s)[s.insns.length] * 8 : s.data.length;
@@ -434,7 +441,10 @@ class Assembler implements StmtSink {
     for (const s of this.sections.values()) if (s.code && s.insns.length > 0) starts.set(s.name, new Set([0]));
     const mark = (l: Label | undefined) => { if (l) starts.get(l.section)?.add(l.index); };
     for (const s of this.sections.values()) {
-      for (const i of s.insns) if (i.meta?.ref?.kind === "func" && i.op === 0x85) mark(this.labels.get(i.meta.ref.name));
+      for (const k of this.refs(s)) {
+        const i = s.insns[k];
+        if (i.meta?.ref?.kind === "func" && i.op === 0x85) mark(this.labels.get(i.meta.ref.name));
+      }
     }
     for (const [name, a] of this.attrs) if (a.type === "func") mark(this.labels.get(name));
     for (const [sec, set] of starts) {
@@ -518,7 +528,8 @@ class Assembler implements StmtSink {
   private relocate(s: AsmSection, symSet: Map<string, ObjSymbol>, symbols: ObjSymbol[]): void {
     const local = new Map<string, number>();
     for (const [name, l] of this.labels) if (l.section === s.name) local.set(name, l.index);
-    for (let i = 0; i < s.insns.length; i++) {
+    const refs = this.refs(s);
+    for (const i of refs) {
       const ref = s.insns[i].meta?.ref;
       if (ref?.kind === "label" && !local.has(ref.name)) {
         const where = this.where(s, i);
@@ -527,9 +538,10 @@ class Assembler implements StmtSink {
           l ? "jumps stay within a section; use 'call' for another function" : "define it with 'NAME:' before an instruction");
       }
     }
-    s.insns = resolveLabels(s.insns, local, this.keep ? {} : { where: (i) => ({ ...this.where(s, i), insn: i }) });
     const offs = this.offsets(s);
-    for (let i = 0; i < s.insns.length; i++) {
+    const opts = { only: refs, slots: offs };
+    s.insns = resolveLabels(s.insns, local, this.keep ? opts : { ...opts, where: (i) => ({ ...this.where(s, i), insn: i }) });
+    for (const i of refs) {
       const insn = s.insns[i];
       const ref = insn.meta?.ref;
       if (!ref) continue;
@@ -633,6 +645,13 @@ class Assembler implements StmtSink {
   }
 }
 
+/** Indices of the instructions that carry a symbolic reference. */
+function refIndices(insns: readonly Insn[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < insns.length; i++) if (insns[i].meta?.ref !== undefined) out.push(i);
+  return out;
+}
+
 /**
  * Where instruction i of code section s came from: its meta.source; without one, its line:column
  * from s.pos unless `keep` (sources were kept, so this one has none: say its index).
@@ -640,8 +659,15 @@ class Assembler implements StmtSink {
 function whereOf(s: AsmSection, i: number, file: string, keep: boolean): Where {
   const src = s.insns[i].meta?.source;
   if (src) return { file: src.file, line: src.line, column: src.column };
-  const line = s.pos[2 * i];
-  return keep || !line ? { insn: i } : { file, line, column: s.pos[2 * i + 1] };
+  const p = s.pos[i];
+  return keep || !p ? { insn: i } : { file, line: Math.floor(p / COL), column: p % COL };
+}
+
+const COL = 2 ** 20;
+
+/** One number for a line:column (columns past 2^20 are not kept: the message then gives the instruction index). */
+function packPos(line: number, column: number): number {
+  return column < COL ? line * COL + column : 0;
 }
 
 /** Assemble parsed statements. */
@@ -665,24 +691,42 @@ function encodeChecked(insns: readonly Insn[]): Uint8Array {
   let n = 0;
   for (const i of insns) n += i.op === 0x18 ? 16 : 8;
   const out = new Uint8Array(n);
-  const dv = new DataView(out.buffer);
+  const known = knownOps();
   let at = 0;
   for (const i of insns) {
-    if ((i.dst | i.src) >>> 4 !== 0 || opDesc(i.op) === undefined) return encode(insns);
-    dv.setUint8(at, i.op);
-    dv.setUint8(at + 1, (i.src << 4) | i.dst);
-    dv.setInt16(at + 2, i.off, true);
+    if ((i.dst | i.src) >>> 4 !== 0 || known[i.op] === 0) return encode(insns);
+    out[at] = i.op;
+    out[at + 1] = (i.src << 4) | i.dst;
+    out[at + 2] = i.off;
+    out[at + 3] = i.off >> 8;
+    let lo = i.imm;
     if (i.op === 0x18) {
       const v = i.imm64 ?? BigInt(i.imm >>> 0);
-      dv.setUint32(at + 4, Number(v & 0xffffffffn), true);
-      dv.setUint32(at + 12, Number((v >> 32n) & 0xffffffffn), true);
-      at += 16;
-    } else {
-      dv.setInt32(at + 4, i.imm, true);
-      at += 8;
+      lo = Number(v & 0xffffffffn);
+      const hi = Number(v >> 32n);
+      out[at + 12] = hi;
+      out[at + 13] = hi >>> 8;
+      out[at + 14] = hi >>> 16;
+      out[at + 15] = hi >>> 24;
     }
+    out[at + 4] = lo;
+    out[at + 5] = lo >>> 8;
+    out[at + 6] = lo >>> 16;
+    out[at + 7] = lo >>> 24;
+    at += i.op === 0x18 ? 16 : 8;
   }
   return out;
+}
+
+let knownTable: Uint8Array | undefined;
+
+/** 1 for each opcode byte the opcode table knows. */
+function knownOps(): Uint8Array {
+  if (!knownTable) {
+    knownTable = new Uint8Array(256);
+    for (let op = 0; op < 256; op++) knownTable[op] = opDesc(op) === undefined ? 0 : 1;
+  }
+  return knownTable;
 }
 
 /** The object file model for src/elf/write.ts. */
