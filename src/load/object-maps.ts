@@ -38,7 +38,8 @@ export function effectiveMaxEntries(m: MapSpec): number {
 
 /** The MAP_CREATE attributes libbpf would send (btfFd is the loaded object BTF's fd, or 0). */
 export function mapCreateAttrs(m: MapSpec, btfFd: number, innerMapFd = 0, name = m.name): MapCreateAttrs {
-  const withBtf = btfFd > 0 && !NO_BTF_TYPES.has(m.type) && (m.keyType !== 0 || m.valueType !== 0);
+  // libbpf passes the object BTF's fd to every map type that takes BTF, type ids or not.
+  const withBtf = btfFd > 0 && !NO_BTF_TYPES.has(m.type);
   return {
     mapType: m.type,
     keySize: m.keySize,

@@ -12,7 +12,8 @@ import { parseElf, type ElfFile } from "../elf/file.ts";
 import { loadObject } from "../elf/object.ts";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "../elf/spec.ts";
 import { TsbpfError } from "../errors.ts";
-import { resolveKconfig } from "../link/kconfig.ts";
+import { kernelVersionCode, resolveKconfig } from "../link/kconfig.ts";
+import { release } from "node:os";
 import { runningKernel } from "../link/kernel.ts";
 import { linkProgram, type KernelSymbols, type LinkedProgram } from "../link/link.ts";
 import { ATTACH_TYPE, MAP_TYPE } from "../sys/constants.ts";
@@ -74,6 +75,11 @@ export class Collection implements Disposable {
 }
 
 const PIN_BY_NAME = 1;
+
+let versionCache: number | undefined;
+function runningVersionCode(): number {
+  return (versionCache ??= kernelVersionCode(release()));
+}
 
 let kernelCache: KernelSymbols | undefined;
 /** The running kernel's BTF and symbols, parsed once per process. */
@@ -237,7 +243,8 @@ function loadOne(p: ProgramSpec, insns: Insn[], linked: LinkedProgram, btfId: nu
       expectedAttachType: p.expectedAttachType,
       attachBtfId: btfId,
       flags: p.progFlags,
-      kernVersion: p.kernelVersion,
+      // libbpf sends the running kernel's version when the object has no 'version' section.
+      kernVersion: p.kernelVersion || runningVersionCode(),
       maps,
       logLevel,
       ...(withInfo ? {
