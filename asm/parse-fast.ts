@@ -82,36 +82,52 @@ function reg(): number {
 function punct(): string | undefined {
   ws();
   if (p >= e) return undefined;
-  let c = s[p];
   let glued = false;
-  if (c === "s") {
+  if (s.charCodeAt(p) === 115 /* s */) {
     if (p + 1 >= e || isIdPart(s.charCodeAt(p + 1))) return undefined;
     glued = true;
     p++;
-    c = s[p];
   }
-  const n1 = p + 1 < e ? s[p + 1] : "";
-  let op: string | undefined;
-  switch (c) {
-    case "<": case ">":
-      if (n1 === c) op = p + 2 < e && s[p + 2] === "=" ? c + c + "=" : c + c;
-      else op = n1 === "=" ? c + "=" : c;
-      break;
-    case "=": case "!":
-      op = n1 === "=" ? c + "=" : c;
-      break;
-    case "+": case "-": case "*": case "/": case "%": case "|": case "&": case "^":
-      op = n1 === "=" ? c + "=" : c;
-      break;
-    case "(": case ")": case ",":
-      op = c;
-  }
+  const op = opAt();
   if (op === undefined || (glued && !SIGNED_OPS.has(op))) {
     if (glued) p--;
     return undefined;
   }
   p += op.length;
-  return glued ? "s" + op : op;
+  return glued ? SIGNED[op] : op;
+}
+
+const SIGNED: Record<string, string> = { "<": "s<", ">": "s>", "<=": "s<=", ">=": "s>=", ">>=": "s>>=", "/=": "s/=", "%=": "s%=" };
+
+/** The operator text at p (not consumed), longest match first, as constants (no string building per line). */
+function opAt(): string | undefined {
+  const c = s.charCodeAt(p);
+  const eq = p + 1 < e && s.charCodeAt(p + 1) === 61;
+  switch (c) {
+    case 60: // <
+    case 62: { // >
+      const lt = c === 60;
+      if (p + 1 < e && s.charCodeAt(p + 1) === c) {
+        const eq2 = p + 2 < e && s.charCodeAt(p + 2) === 61;
+        return lt ? (eq2 ? "<<=" : "<<") : eq2 ? ">>=" : ">>";
+      }
+      return lt ? (eq ? "<=" : "<") : eq ? ">=" : ">";
+    }
+    case 61: return eq ? "==" : "=";
+    case 33: return eq ? "!=" : "!";
+    case 43: return eq ? "+=" : "+";
+    case 45: return eq ? "-=" : "-";
+    case 42: return eq ? "*=" : "*";
+    case 47: return eq ? "/=" : "/";
+    case 37: return eq ? "%=" : "%";
+    case 124: return eq ? "|=" : "|";
+    case 38: return eq ? "&=" : "&";
+    case 94: return eq ? "^=" : "^";
+    case 40: return "(";
+    case 41: return ")";
+    case 44: return ",";
+  }
+  return undefined;
 }
 
 /** The single-character token `ch` (not the start of a longer operator): consume it. */
@@ -212,20 +228,30 @@ function target(bits: 16 | 32): number {
   return 0;
 }
 
-// Access types → size code; the signed ones (sign-extending loads only) as -1 - code.
-const MEM_SIZE: Record<string, number | undefined> = {
-  u8: SIZE.B, u16: SIZE.H, u32: SIZE.W, u64: SIZE.DW, s8: -1 - SIZE.B, s16: -1 - SIZE.H, s32: -1 - SIZE.W,
-};
-
 /** "(u32 *)" after '*': the size code (negative for the signed types), NaN if not one. */
 function memType(): number {
   if (!char("(")) return NaN;
   ws();
   const j = idEnd();
-  const sz = MEM_SIZE[s.slice(p, j)];
-  if (sz === undefined) return NaN;
+  const sz = memSize(p, j);
+  if (sz !== sz) return NaN;
   p = j;
   return char("*") && char(")") ? sz : NaN;
+}
+
+/** The access type s[from, to) (u8..u64, s8..s32) as its size code, the signed ones as -1 - code; NaN if none. */
+function memSize(from: number, to: number): number {
+  const n = to - from;
+  if (n < 2 || n > 3) return NaN;
+  const u = s.charCodeAt(from);
+  if (u !== 117 && u !== 115) return NaN;
+  const d1 = s.charCodeAt(from + 1) - 48;
+  const d2 = n === 3 ? s.charCodeAt(from + 2) - 48 : 0;
+  if (d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return NaN;
+  const bits = n === 2 ? d1 : d1 * 10 + d2;
+  const code = bits === 8 && n === 2 ? SIZE.B : bits === 16 ? SIZE.H : bits === 32 ? SIZE.W : bits === 64 && u === 117 ? SIZE.DW : -1;
+  if (code < 0) return NaN;
+  return u === 117 ? code : -1 - code;
 }
 
 // The base register and offset memRef() read.
