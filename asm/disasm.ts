@@ -36,36 +36,29 @@ const TAB = 9, NL = 10, SP = 32, COLON = 58;
  * flatten and encode at the end, and what goes to stdout is these bytes.
  */
 class Out {
-  buf: Uint8Array;
+  buf: Buffer;
   n = 0;
   /** `expect`: a guess at the final size, so the buffer rarely has to grow. */
   constructor(expect = 1 << 16) {
-    this.buf = new Uint8Array(expect);
+    this.buf = Buffer.allocUnsafe(expect);
   }
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.n + k) size *= 2;
-    const b = new Uint8Array(size);
-    b.set(this.buf.subarray(0, this.n));
+    const b = Buffer.allocUnsafe(size);
+    this.buf.copy(b, 0, 0, this.n);
     this.buf = b;
   }
-  /** Text that is ASCII (instruction texts, numbers); anything else goes through UTF-8. */
+  /** Text the printers make, ASCII by construction: copied natively, one byte per character. */
+  ascii(s: string): void {
+    this.room(s.length);
+    this.n += this.buf.write(s, this.n, "latin1");
+  }
+  /** Any text (symbol, section and file names), as UTF-8. */
   text(s: string): void {
-    const len = s.length;
-    this.room(len);
-    const b = this.buf;
-    let n = this.n;
-    for (let i = 0; i < len; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x80) {
-        this.n = n;
-        this.bytes(new TextEncoder().encode(s.slice(i)));
-        return;
-      }
-      b[n++] = c;
-    }
-    this.n = n;
+    this.room(s.length * 3);
+    this.n += this.buf.write(s, this.n, "utf8");
   }
   bytes(x: Uint8Array): void {
     this.room(x.length);
@@ -89,12 +82,21 @@ class Out {
     }
     this.n = n;
   }
-  /** A number right-aligned in `width` columns (printf's %<width>d). */
+  /** A non-negative integer right-aligned in `width` columns (printf's %<width>d), digits written directly. */
   padded(v: number, width: number): void {
-    const s = String(v);
-    this.room(Math.max(width, s.length));
-    for (let i = s.length; i < width; i++) this.buf[this.n++] = SP;
-    this.text(s);
+    let digits = 1;
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+    this.room(Math.max(width, digits));
+    const b = this.buf;
+    let n = this.n;
+    for (let i = digits; i < width; i++) b[n++] = SP;
+    n += digits;
+    let x = v;
+    for (let i = 1; i <= digits; i++) {
+      b[n - i] = 48 + (x % 10);
+      x = Math.floor(x / 10);
+    }
+    this.n = n;
   }
   result(): Uint8Array {
     return this.buf.subarray(0, this.n);
@@ -136,12 +138,12 @@ function annotation(syms: readonly CodeSymbol[], target: number): string {
 function dataLines(out: Out, bytes: Uint8Array, start: number, end: number): void {
   for (let at = start; at < end; at += 8) {
     const n = Math.min(8, end - at);
-    out.text(at.toString(16).padStart(8, " ") + ":");
+    out.ascii(at.toString(16).padStart(8, " ") + ":");
     for (let i = 0; i < n; i++) {
       out.byte(SP);
       out.hex(bytes, at + i, 1);
     }
-    out.text(" ".repeat(3 * (8 - n) + 9));
+    out.ascii(" ".repeat(3 * (8 - n) + 9));
     for (let i = 0; i < n; i++) {
       const b = bytes[at + i];
       out.byte(b >= 0x20 && b <= 0x7e ? b : 0x2e);
@@ -161,7 +163,7 @@ function codeLines(out: Out, bytes: Uint8Array, start: number, end: number, syms
       let z = at;
       while (z < end && bytes[z] === 0) z++;
       if (z - at >= 8) {
-        out.text("\t\t...\n");
+        out.ascii("\t\t...\n");
         at += (z - at) & ~3;
         continue;
       }
@@ -176,9 +178,9 @@ function codeLines(out: Out, bytes: Uint8Array, start: number, end: number, syms
       const text = fieldsText(b0, bytes[at + 1] & 15, bytes[at + 1] >> 4, (lo << 16) >> 16, imm);
       out.hex(bytes, at, 8);
       out.byte(TAB);
-      if (text === undefined) out.text("<unknown>");
+      if (text === undefined) out.ascii("<unknown>");
       else {
-        out.text(text);
+        out.ascii(text);
         const branch = lastLlvmBranch();
         if (branch !== undefined && syms.length > 0) out.text(annotation(syms, at + 8 + branch * 8));
       }
@@ -189,9 +191,9 @@ function codeLines(out: Out, bytes: Uint8Array, start: number, end: number, syms
     const d = llvmDecodeAt(bytes, at);
     out.hex(bytes, at, d.size);
     out.byte(TAB);
-    if (d.text === undefined) out.text("<unknown>");
+    if (d.text === undefined) out.ascii("<unknown>");
     else {
-      out.text(d.text);
+      out.ascii(d.text);
       if (d.branch !== undefined && syms.length > 0) out.text(annotation(syms, at + d.size + d.branch * d.size));
     }
     out.byte(NL);
