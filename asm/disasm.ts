@@ -35,30 +35,42 @@ const TAB = 9, NL = 10, SP = 32, COLON = 58;
  * The listing is written as ASCII straight into a growing byte buffer: no multi-megabyte string to
  * flatten and encode at the end, and what goes to stdout is these bytes.
  */
+/** Bun's Buffer methods that write a string at an offset, without write()'s encoding dispatch. */
+interface BunBuffer extends Buffer {
+  latin1Write?(s: string, offset: number): number;
+  utf8Write?(s: string, offset: number): number;
+}
+
+function alloc(size: number): BunBuffer {
+  return Buffer.allocUnsafe(size) as BunBuffer;
+}
+
 class Out {
-  buf: Buffer;
+  buf: BunBuffer;
   n = 0;
   /** `expect`: a guess at the final size, so the buffer rarely has to grow. */
   constructor(expect = 1 << 16) {
-    this.buf = Buffer.allocUnsafe(expect);
+    this.buf = alloc(expect);
   }
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.n + k) size *= 2;
-    const b = Buffer.allocUnsafe(size);
+    const b = alloc(size);
     this.buf.copy(b, 0, 0, this.n);
     this.buf = b;
   }
   /** Text the printers make, ASCII by construction: copied natively, one byte per character. */
   ascii(s: string): void {
     this.room(s.length);
-    this.n += this.buf.write(s, this.n, "latin1");
+    const b = this.buf;
+    this.n += b.latin1Write ? b.latin1Write(s, this.n) : b.write(s, this.n, "latin1");
   }
   /** Any text (symbol, section and file names), as UTF-8. */
   text(s: string): void {
     this.room(s.length * 3);
-    this.n += this.buf.write(s, this.n, "utf8");
+    const b = this.buf;
+    this.n += b.utf8Write ? b.utf8Write(s, this.n) : b.write(s, this.n, "utf8");
   }
   bytes(x: Uint8Array): void {
     this.room(x.length);

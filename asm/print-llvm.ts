@@ -25,8 +25,15 @@ const W_NAMES = Array.from({ length: 12 }, (_, i) => `w${i}`);
 
 /** A number as LLVM's formatImm prints it with --print-imm-hex: `0x1f`, `-0x4`. */
 export function llvmHex(v: number): string {
+  if (v >= 0 && v < SMALL) return (HEX_POS[v] ??= "0x" + v.toString(16));
+  if (v < 0 && v > -SMALL) return (HEX_NEG[-v] ??= "-0x" + (-v).toString(16));
   return v < 0 ? "-0x" + (-v).toString(16) : "0x" + v.toString(16);
 }
+
+// The texts of small numbers, made once: most immediates and offsets are small and repeat.
+const SMALL = 4096;
+const HEX_POS: (string | undefined)[] = new Array(SMALL);
+const HEX_NEG: (string | undefined)[] = new Array(SMALL);
 
 /** A signed 64-bit value the same way. */
 export function llvmHex64(v: bigint): string {
