@@ -18,6 +18,7 @@ import { runningKernel } from "../link/kernel.ts";
 import { linkProgram, type KernelSymbols, type LinkedProgram } from "../link/link.ts";
 import { ATTACH_TYPE, MAP_TYPE } from "../sys/constants.ts";
 import { VerifierError } from "../sys/progload.ts";
+import { SysError } from "../sys/errno.ts";
 import { BtfHandle } from "./btf.ts";
 import type { BpfMap } from "./map.ts";
 import { ALL_BTF_FEATURES, finalizeObjectBtf, needsSanitizing, sanitizeBtf, type BtfFeatures } from "./object-btf.ts";
@@ -212,7 +213,7 @@ function createMaps(coll: Collection, obj: ObjectSpec, btfFd: number, opts: Load
 
 /** `.values = { [i] = &other_map }`: libbpf writes them right after creating the outer map. */
 function fillMapSlots(outer: BpfMap, m: MapSpec, obj: ObjectSpec, created: BpfMap[]): void {
-  for (const s of m.initSlots) {
+  for (const s of [...m.initSlots].sort((a, b) => a.slot - b.slot)) {
     const idx = obj.maps.findIndex((x) => x.name === s.name);
     const target = created[idx];
     if (!target) throw new TsbpfError("LOAD_BAD_INPUT", `map '${m.name}': slot ${s.slot} names map '${s.name}', which is created later`, {}, "libbpf requires inner maps to be defined before the outer map");
@@ -224,10 +225,16 @@ function fillMapSlots(outer: BpfMap, m: MapSpec, obj: ObjectSpec, created: BpfMa
 function fillSlots(coll: Collection, obj: ObjectSpec, maps: BpfMap[], type: number): void {
   obj.maps.forEach((m, i) => {
     if (m.type !== type) return;
-    for (const s of m.initSlots) {
+    for (const s of [...m.initSlots].sort((a, b) => a.slot - b.slot)) {
       const prog = coll.programs.get(s.name);
-      if (!prog) continue; // libbpf skips programs that were not loaded
-      maps[i].set(s.slot, prog.fd);
+      // libbpf writes the slot regardless: fd -1 for a program not loaded, which the kernel refuses (EBADF).
+      try {
+        maps[i].set(s.slot, new Uint8Array(Int32Array.of(prog ? prog.fd : -1).buffer));
+      } catch (e) {
+        if (prog || !(e instanceof SysError)) throw e;
+        throw new SysError("MAP_UPDATE_ELEM", e.errno, `map '${m.name}': slot ${s.slot} names program '${s.name}', which is not being loaded`, {},
+          `load '${s.name}' too (libbpf fails the same way), or drop it from the map's .values`);
+      }
     }
   });
 }
