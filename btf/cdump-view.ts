@@ -23,105 +23,112 @@ interface Level {
 
 export class BtfView {
   readonly count: number;
-  /** Per id: which level holds it and the word index of its record there. */
-  private readonly level: Uint8Array;
+  /**
+   * Word index of each id's record: at[id - first]. Plain BTF uses the parser's offset table as is
+   * (first = 1, no copy); split BTF gets a table over all ids (first = 0) and a level per id.
+   */
   private readonly at: Uint32Array;
+  private readonly first: number;
+  /** Per id: which level holds it (split BTF only). */
+  private readonly level: Uint8Array | null;
+  /** The words of plain BTF. */
+  private readonly w0: Uint32Array;
   private readonly levels: Level[];
-  private readonly names: (string | undefined)[];
-  private readonly texts = new Map<StringTable, TableText>();
+  /** Every level's string bytes in one offset space (split BTF continues its base's offsets). */
+  readonly strBytes: Uint8Array;
 
   constructor(btf: Btf) {
     const chain: Btf[] = [];
     for (let b: Btf | undefined = btf; b; b = b.base) chain.unshift(b);
     this.count = btf.typeCount;
-    this.level = new Uint8Array(this.count);
-    this.at = new Uint32Array(this.count);
     this.levels = [];
-    for (const b of chain) {
-      const raw = rawOf(b);
-      const lv = this.levels.length;
-      this.levels.push({ words: raw.words, strings: b.strings });
-      const offs = raw.offsets;
-      for (let i = 0; i + 1 < offs.length; i++) {
-        this.level[b.firstId + i] = lv;
-        this.at[b.firstId + i] = offs[i];
+    if (chain.length === 1) {
+      const raw = rawOf(btf);
+      this.levels.push({ words: raw.words, strings: btf.strings });
+      this.w0 = raw.words;
+      this.at = raw.offsets;
+      this.first = 1;
+      this.level = null;
+    } else {
+      const level = new Uint8Array(this.count);
+      const at = new Uint32Array(this.count);
+      for (const b of chain) {
+        const raw = rawOf(b);
+        const lv = this.levels.length;
+        this.levels.push({ words: raw.words, strings: b.strings });
+        const offs = raw.offsets;
+        for (let i = 0; i + 1 < offs.length; i++) {
+          level[b.firstId + i] = lv;
+          at[b.firstId + i] = offs[i];
+        }
       }
+      this.w0 = this.levels[0].words;
+      this.at = at;
+      this.first = 0;
+      this.level = level;
     }
-    this.names = new Array(this.count);
+    this.strBytes = flatStrings(btf.strings);
+  }
+
+  /** The string offset of `id`'s name (0 for void). */
+  nameOff(id: number): number {
+    return id === 0 ? 0 : this.words(id)[this.rec(id)];
   }
 
   /** The words array holding `id` and the index of its record in it. */
   words(id: number): Uint32Array {
-    return this.levels[this.level[id]].words;
+    const l = this.level;
+    return l === null ? this.w0 : this.levels[l[id]].words;
   }
 
   rec(id: number): number {
-    return this.at[id];
+    return id === 0 ? 0 : this.at[id - this.first];
   }
 
   kind(id: number): number {
     if (id === 0) return K.VOID;
-    return (this.words(id)[this.at[id] + 1] >>> 24) & 0x1f;
+    return (this.words(id)[this.rec(id) + 1] >>> 24) & 0x1f;
   }
 
   vlen(id: number): number {
-    return this.words(id)[this.at[id] + 1] & 0xffff;
+    return this.words(id)[this.rec(id) + 1] & 0xffff;
   }
 
   kflag(id: number): boolean {
-    return this.words(id)[this.at[id] + 1] >>> 31 === 1;
+    return this.words(id)[this.rec(id) + 1] >>> 31 === 1;
   }
 
   /** The size-or-type word: a size for int/struct/union/enum/float/datasec, a type id for references. */
   st(id: number): number {
-    return this.words(id)[this.at[id] + 2];
+    return this.words(id)[this.rec(id) + 2];
   }
 
   hasName(id: number): boolean {
-    return id !== 0 && this.words(id)[this.at[id]] !== 0;
+    return id !== 0 && this.words(id)[this.rec(id)] !== 0;
   }
 
   name(id: number): string {
-    if (id === 0) return "";
-    const hit = this.names[id];
-    if (hit !== undefined) return hit;
-    const s = this.str(this.words(id)[this.at[id]]);
-    this.names[id] = s;
-    return s;
+    return this.str(this.nameOff(id));
   }
 
-  /** A string by offset, resolved in the level that owns it (split BTF continues its base's offsets). */
+  /** A string by offset in the flattened table ("" for offset 0 or past the end). */
   str(off: number): string {
     if (off === 0) return "";
-    let st = this.levels[this.levels.length - 1].strings;
-    while (off < st.start && st.base) st = st.base;
-    let text = this.texts.get(st);
-    if (!text) {
-      text = tableText(st);
-      this.texts.set(st, text);
-    }
-    const rel = off - st.start;
-    if (text.ascii) {
-      const end = text.all.indexOf("\0", rel);
-      return text.all.slice(rel, end < 0 ? text.all.length : end);
-    }
-    const b = st.bytes;
-    let end = rel;
+    const b = this.strBytes;
+    let end = off;
     while (end < b.length && b[end] !== 0) end++;
-    return utf8.decode(b.subarray(rel, end));
+    return off >= end ? "" : utf8.decode(b.subarray(off, end));
   }
 }
 
-/** A whole string table as one latin1 string: names are slices of it when every byte is ASCII. */
-interface TableText {
-  all: string;
-  ascii: boolean;
-}
-
-function tableText(st: StringTable): TableText {
-  const b = st.bytes;
-  const all = Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
-  return { all, ascii: !/[\u0080-\u00ff]/.test(all) };
+/** A string table and its bases as one byte array indexed by offset. */
+function flatStrings(st: StringTable): Uint8Array {
+  if (!st.base) return st.bytes;
+  const chain: StringTable[] = [];
+  for (let t: StringTable | undefined = st; t; t = t.base) chain.unshift(t);
+  const all = new Uint8Array(st.length);
+  for (const t of chain) all.set(t.bytes, t.start);
+  return all;
 }
 
 /** The raw words behind a Btf level; model-built BTF (no words) is encoded and re-parsed once. */

@@ -6,6 +6,8 @@ import { TsbpfError } from "../src/errors.ts";
 import type { Btf } from "./btf.ts";
 import { Layout, paddingFields, pointerSize } from "./cdump-layout.ts";
 import { BtfView, K } from "./cdump-view.ts";
+import { IDENTS, NameCounter, TAGS } from "./cdump-names.ts";
+import { COut, emptyName, nameEquals } from "./cdump-out.ts";
 
 /** Ordering and emission states per type id (libbpf's btf_dump_type_aux_state). */
 const NOT_ORDERED = 0;
@@ -34,16 +36,19 @@ const EPILOGUE = `#ifndef BPF_NO_PRESERVE_ACCESS_INDEX
 `;
 
 /** Base types GCC may name that C compilers lack (libbpf's missing_base_types): aliased on first use. */
-const MISSING_ALIASES = new Map([
+const MISSING_ALIASES: [string, string][] = [
   ["__Poly8_t", "unsigned char"],
   ["__Poly16_t", "unsigned short"],
   ["__Poly64_t", "unsigned long long"],
   ["__Poly128_t", "unsigned __int128"],
-]);
+];
 
 /** Tab indentation, capped like libbpf's prefix table. */
-const TABS = "\t".repeat(24);
-const pfx = (lvl: number): string => (lvl >= TABS.length ? TABS : TABS.slice(0, lvl));
+const MAX_INDENT = 24;
+const PFX: string[] = Array.from({ length: MAX_INDENT + 1 }, (_, i) => "\t".repeat(i));
+const pfx = (lvl: number): string => PFX[lvl >= MAX_INDENT ? MAX_INDENT : lvl];
+
+const utf8 = new TextDecoder("utf-8");
 
 /** A declaration chain under construction: type ids from the outermost declarator inward, consumed from the end. */
 interface DeclStack {
@@ -53,13 +58,7 @@ interface DeclStack {
 
 /** The whole header for a Btf, prologue and epilogue included, as bpftool prints it. */
 export function dumpC(btf: Btf): string {
-  return guarded(() => {
-    const d = new CDumper(btf);
-    d.out.push(PROLOGUE);
-    for (let id = 1; id < btf.typeCount; id++) d.dumpType(id);
-    d.out.push(EPILOGUE);
-    return d.out.join("");
-  });
+  return utf8.decode(dumpCBytes(btf));
 }
 
 /**
@@ -77,35 +76,45 @@ function guarded<T>(f: () => T): T {
   }
 }
 
-/** The header as UTF-8 bytes: what the CLI writes (Bun writes one large buffer far faster than a string). */
+/** The header as UTF-8 bytes (names copied byte for byte from the string table, as bpftool does). */
 export function dumpCBytes(btf: Btf): Uint8Array {
-  return new TextEncoder().encode(dumpC(btf));
+  return guarded(() => {
+    const d = new CDumper(btf);
+    d.out.lit(PROLOGUE);
+    for (let id = 1; id < btf.typeCount; id++) d.dumpType(id);
+    d.out.lit(EPILOGUE);
+    return d.out.bytes();
+  });
 }
 
 class CDumper {
-  readonly out: string[] = [];
+  readonly out: COut;
   private readonly v: BtfView;
+  private readonly strs: Uint8Array;
   private readonly layout: Layout;
   private readonly orderState: Uint8Array;
   private readonly emitState: Uint8Array;
   private readonly fwdEmitted: Uint8Array;
   private readonly referenced: Uint8Array;
-  private readonly nameResolved: Uint8Array;
-  private readonly cachedNames = new Map<number, string>();
+  /** Per id: 0 until its name is resolved, then its `___N` number (1 = no suffix). */
+  private readonly dupOf: Int32Array;
   /** Tag names (struct/union/enum) and identifiers (typedefs, enumerators): how often each was seen. */
-  private readonly typeNames = new Map<string, number>();
-  private readonly identNames = new Map<string, number>();
+  private readonly names: NameCounter;
   private readonly queue: number[] = [];
 
   constructor(private readonly btf: Btf) {
     this.v = new BtfView(btf);
+    this.strs = this.v.strBytes;
     this.layout = new Layout(this.v, pointerSize(this.v));
     const n = this.v.count;
     this.orderState = new Uint8Array(n);
     this.emitState = new Uint8Array(n);
     this.fwdEmitted = new Uint8Array(n);
     this.referenced = new Uint8Array(n);
-    this.nameResolved = new Uint8Array(n);
+    this.dupOf = new Int32Array(n);
+    // vmlinux: ~127k types, ~33k distinct tag and identifier names.
+    this.names = new NameCounter(this.strs, n >>> 2);
+    this.out = new COut(this.strs, this.strs.length + 8 * n);
     this.markReferenced();
   }
 
@@ -249,31 +258,45 @@ class CDumper {
     const state = this.emitState[id];
     if (state === EMITTED) return;
     const v = this.v;
+    const out = this.out;
     const kind = v.kind(id);
     if (state === EMITTING) {
       if (this.fwdEmitted[id]) return;
       if (kind === K.STRUCT || kind === K.UNION) {
         // A struct referring to itself needs no forward declaration.
         if (id === contId || !v.hasName(id)) return;
-        this.out.push(this.structFwd(id), ";\n\n");
+        this.structFwd(id);
+        out.lit(";\n\n");
         this.fwdEmitted[id] = 1;
       } else if (kind === K.TYPEDEF) {
         // The typedef's own definition doubles as its forward declaration (usable through pointers).
-        if (!this.isBlacklisted(id)) this.out.push(this.typedefDef(id, 0), ";\n\n");
+        if (!this.isBlacklisted(id)) {
+          this.typedefDef(id, 0);
+          out.lit(";\n\n");
+        }
         this.fwdEmitted[id] = 1;
       }
       return;
     }
     switch (kind) {
       case K.INT: {
-        const alias = MISSING_ALIASES.get(this.typeName(id));
-        if (alias !== undefined) this.out.push(`typedef ${alias} ${this.typeName(id)};\n\n`);
+        const alias = this.missingAlias(id);
+        if (alias !== undefined) {
+          out.lit("typedef ");
+          out.lit(alias);
+          out.ch(32);
+          this.typeName(id);
+          out.lit(";\n\n");
+        }
         this.emitState[id] = EMITTED;
         break;
       }
       case K.ENUM:
       case K.ENUM64:
-        if (contId === 0) this.out.push(this.enumDef(id, 0), ";\n\n");
+        if (contId === 0) {
+          this.enumDef(id, 0);
+          out.lit(";\n\n");
+        }
         this.emitState[id] = EMITTED;
         break;
       case K.PTR:
@@ -287,13 +310,17 @@ class CDumper {
         this.emit(v.words(id)[v.rec(id) + 3], contId);
         break;
       case K.FWD:
-        this.out.push(this.fwdDecl(id), ";\n\n");
+        this.fwdDecl(id);
+        out.lit(";\n\n");
         this.emitState[id] = EMITTED;
         break;
       case K.TYPEDEF:
         this.emitState[id] = EMITTING;
         this.emit(v.st(id), id);
-        if (!this.fwdEmitted[id] && !this.isBlacklisted(id)) this.out.push(this.typedefDef(id, 0), ";\n\n");
+        if (!this.fwdEmitted[id] && !this.isBlacklisted(id)) {
+          this.typedefDef(id, 0);
+          out.lit(";\n\n");
+        }
         this.emitState[id] = EMITTED;
         break;
       case K.STRUCT:
@@ -309,11 +336,13 @@ class CDumper {
           const n = v.vlen(id);
           for (let i = 0; i < n; i++) this.emit(w[at + 4 + 3 * i], inner);
         } else if (!this.fwdEmitted[id] && id !== contId) {
-          this.out.push(this.structFwd(id), ";\n\n");
+          this.structFwd(id);
+          out.lit(";\n\n");
           this.fwdEmitted[id] = 1;
         }
         if (top) {
-          this.out.push(this.structDef(id, 0), ";\n\n");
+          this.structDef(id, 0);
+          out.lit(";\n\n");
           this.emitState[id] = EMITTED;
         } else {
           this.emitState[id] = NOT_EMITTED;
@@ -335,70 +364,94 @@ class CDumper {
 
   /** __builtin_va_list is the compiler's own: redefining it breaks compilation. */
   private isBlacklisted(id: number): boolean {
-    return this.v.name(id) === "__builtin_va_list";
+    return nameEquals(this.strs, this.v.nameOff(id), "__builtin_va_list");
+  }
+
+  /** The C type a GCC-only base type is aliased to, resolving (and counting) the int's name as libbpf does. */
+  private missingAlias(id: number): string | undefined {
+    if (this.resolve(id, TAGS) > 1) return undefined;
+    const off = this.v.nameOff(id);
+    const s = this.strs;
+    // Cheap pre-check on "__P" before comparing whole names.
+    if (off + 3 >= s.length || s[off] !== 95 || s[off + 1] !== 95 || s[off + 2] !== 80) return undefined;
+    for (const [from, to] of MISSING_ALIASES) if (nameEquals(s, off, from)) return to;
+    return undefined;
   }
 
   // ---- naming ----
 
-  /** The name to print, with `___N` appended to the Nth distinct type sharing a name in one namespace. */
-  private resolveName(id: number, names: Map<string, number>): string {
-    const v = this.v;
-    const name = v.name(id);
-    if (name === "") return "";
-    if (this.nameResolved[id]) return this.cachedNames.get(id) ?? name;
-    this.nameResolved[id] = 1;
+  /** The `___N` number of `id`'s name (1 = printed as is): the Nth distinct type sharing a name in one namespace. */
+  private resolve(id: number, ns: number): number {
+    const d = this.dupOf[id];
+    if (d !== 0) return d;
+    const off = this.v.nameOff(id);
+    if (emptyName(this.strs, off)) return 1;
     // Forward declarations and enum forwards may repeat freely in C.
-    const kind = v.kind(id);
-    if (kind === K.FWD || (kind === K.ENUM && v.vlen(id) === 0)) return name;
-    const dups = this.nameDups(names, name);
-    if (dups > 1) {
-      const renamed = `${name}___${dups}`;
-      this.cachedNames.set(id, renamed);
-      return renamed;
+    const kind = this.v.kind(id);
+    if (kind === K.FWD || (kind === K.ENUM && this.v.vlen(id) === 0)) {
+      this.dupOf[id] = 1;
+      return 1;
     }
-    return name;
-  }
-
-  private nameDups(names: Map<string, number>, name: string): number {
-    const n = (names.get(name) ?? 0) + 1;
-    names.set(name, n);
+    const n = this.names.bump(off, ns);
+    this.dupOf[id] = n;
     return n;
   }
 
-  private typeName(id: number): string {
-    return this.resolveName(id, this.typeNames);
+  private typeName(id: number): void {
+    this.out.nameDup(this.v.nameOff(id), this.resolve(id, TAGS));
   }
 
-  private identName(id: number): string {
-    return this.resolveName(id, this.identNames);
+  private identName(id: number): void {
+    this.out.nameDup(this.v.nameOff(id), this.resolve(id, IDENTS));
+  }
+
+  /** A declared name (member, parameter, typedef) after its type, with a space unless right after `*`. */
+  private declName(fOff: number, fDup: number, lastWasPtr: boolean): void {
+    if (emptyName(this.strs, fOff)) return;
+    if (!lastWasPtr) this.out.ch(32);
+    this.out.nameDup(fOff, fDup);
   }
 
   // ---- definitions ----
 
-  private structFwd(id: number): string {
-    const kw = this.v.kind(id) === K.UNION ? "union" : "struct";
-    return this.v.hasName(id) ? `${kw} ${this.typeName(id)}` : kw;
+  private structFwd(id: number): void {
+    this.out.lit(this.v.kind(id) === K.UNION ? "union" : "struct");
+    if (this.v.hasName(id)) {
+      this.out.ch(32);
+      this.typeName(id);
+    }
   }
 
-  private fwdDecl(id: number): string {
-    return `${this.v.kflag(id) ? "union" : "struct"} ${this.typeName(id)}`;
+  private fwdDecl(id: number): void {
+    this.out.lit(this.v.kflag(id) ? "union " : "struct ");
+    this.typeName(id);
   }
 
-  private typedefDef(id: number, lvl: number): string {
-    const name = this.identName(id);
+  private typedefDef(id: number, lvl: number): void {
+    const dup = this.resolve(id, IDENTS);
+    const off = this.v.nameOff(id);
     const target = this.v.st(id);
     // Old GCC wrote __gnuc_va_list as a typedef of void.
-    if (target === 0 && name === "__gnuc_va_list") return "typedef __builtin_va_list __gnuc_va_list";
-    return `typedef ${this.typeDecl(target, name, lvl)}`;
+    if (target === 0 && dup <= 1 && nameEquals(this.strs, off, "__gnuc_va_list")) {
+      this.out.lit("typedef __builtin_va_list __gnuc_va_list");
+      return;
+    }
+    this.out.lit("typedef ");
+    this.typeDecl(target, off, dup, lvl);
   }
 
-  private enumDef(id: number, lvl: number): string {
+  private enumDef(id: number, lvl: number): void {
     const v = this.v;
-    const named = v.hasName(id);
-    let s = named ? `enum ${this.typeName(id)}` : "enum";
+    const out = this.out;
+    if (v.hasName(id)) {
+      out.lit("enum ");
+      this.typeName(id);
+    } else {
+      out.lit("enum");
+    }
     const n = v.vlen(id);
-    if (n === 0) return s;
-    s += " {";
+    if (n === 0) return;
+    out.lit(" {");
     const ind = pfx(lvl + 1);
     const w = v.words(id);
     const at = v.rec(id);
@@ -406,28 +459,35 @@ class CDumper {
     const is64 = v.kind(id) === K.ENUM64;
     for (let i = 0; i < n; i++) {
       const p = at + 3 + (is64 ? 3 : 2) * i;
-      const vname = v.str(w[p]);
+      out.ch(10);
+      out.lit(ind);
       // Enumerators share the ordinary identifier namespace with typedefs.
-      const dups = this.nameDups(this.identNames, vname);
-      const shown = dups > 1 ? `${vname}___${dups}` : vname;
-      let value: string;
+      out.nameDup(w[p], this.names.bump(w[p], IDENTS));
+      out.lit(" = ");
       if (is64) {
         const u = (BigInt(w[p + 2]) << 32n) | BigInt(w[p + 1]);
-        value = signed ? `${BigInt.asIntN(64, u)}LL` : `${u}ULL`;
+        out.lit(signed ? `${BigInt.asIntN(64, u)}LL` : `${u}ULL`);
+      } else if (signed && (w[p + 1] | 0) < 0) {
+        out.ch(45);
+        out.uint(-(w[p + 1] | 0));
       } else {
-        value = String(signed ? w[p + 1] | 0 : w[p + 1]);
+        out.uint(w[p + 1]);
       }
-      s += `\n${ind}${shown} = ${value},`;
+      out.ch(44);
     }
-    return s + `\n${pfx(lvl)}}`;
+    out.ch(10);
+    out.lit(pfx(lvl));
+    out.ch(125);
   }
 
-  private structDef(id: number, lvl: number): string {
+  private structDef(id: number, lvl: number): void {
     const v = this.v;
+    const out = this.out;
     const isStruct = v.kind(id) === K.STRUCT;
     const layout = this.layout;
     const packed = isStruct && layout.isPacked(id);
-    let s = `${this.structFwd(id)} {`;
+    this.structFwd(id);
+    out.lit(" {");
     const ind = pfx(lvl + 1);
     const w = v.words(id);
     const at = v.rec(id);
@@ -442,52 +502,86 @@ class CDumper {
       const mOff = kf ? raw & 0xffffff : raw;
       let mSize = kf ? raw >>> 24 : 0;
       const mAlign = packed ? 1 : layout.alignOf(mType);
-      if (off < mOff) for (const pad of paddingFields(layout.ptrSize, off, mOff, mAlign, prevBitfield && mSize !== 0)) s += `\n${ind}${pad}`;
-      s += `\n${ind}${this.typeDecl(mType, v.str(w[p]), lvl + 1)}`;
+      if (off < mOff) {
+        for (const pad of paddingFields(layout.ptrSize, off, mOff, mAlign, prevBitfield && mSize !== 0)) {
+          out.ch(10);
+          out.lit(ind);
+          out.lit(pad);
+        }
+      }
+      out.ch(10);
+      out.lit(ind);
+      this.typeDecl(mType, w[p], 1, lvl + 1);
       if (mSize) {
-        s += `: ${mSize};`;
+        out.lit(": ");
+        out.uint(mSize);
+        out.ch(59);
         off = mOff + mSize;
         prevBitfield = true;
       } else {
         mSize = Math.max(0, layout.resolveSize(mType));
         off = mOff + mSize * 8;
         prevBitfield = false;
-        s += ";";
+        out.ch(59);
       }
     }
     if (isStruct && off < size * 8) {
-      for (const pad of paddingFields(layout.ptrSize, off, size * 8, layout.alignOf(id), false)) s += `\n${ind}${pad}`;
+      for (const pad of paddingFields(layout.ptrSize, off, size * 8, layout.alignOf(id), false)) {
+        out.ch(10);
+        out.lit(ind);
+        out.lit(pad);
+      }
     }
     // An empty struct stays on one line: `struct empty {}`.
-    s += n || size ? `\n${pfx(lvl)}}` : "}";
-    if (packed) s += " __attribute__((packed))";
-    return s;
+    if (n || size) {
+      out.ch(10);
+      out.lit(pfx(lvl));
+    }
+    out.ch(125);
+    if (packed) out.lit(" __attribute__((packed))");
   }
 
   // ---- declarators ----
 
-  /** `type name` in C declarator syntax: pointers, arrays and function pointers wrapped around the name. */
-  private typeDecl(id: number, fname: string, lvl: number): string {
+  /**
+   * `type name` in C declarator syntax: pointers, arrays and function pointers wrapped around the
+   * name, which is the string at offset fOff with `___fDup` appended when fDup > 1.
+   */
+  private typeDecl(id: number, fOff: number, fDup: number, lvl: number): void {
     const v = this.v;
+    const out = this.out;
     // Fast path: a plain named base type or typedef, the common member.
     const k0 = v.kind(id);
-    if (k0 === K.INT || k0 === K.FLOAT) return fname === "" ? v.name(id) : `${v.name(id)} ${fname}`;
-    if (k0 === K.TYPEDEF) return fname === "" ? this.identName(id) : `${this.identName(id)} ${fname}`;
+    if (k0 === K.INT || k0 === K.FLOAT) {
+      out.name(v.nameOff(id));
+      this.declName(fOff, fDup, false);
+      return;
+    }
+    if (k0 === K.TYPEDEF) {
+      this.identName(id);
+      this.declName(fOff, fDup, false);
+      return;
+    }
     if (k0 === K.PTR) {
       // `T *name` for a pointer to void, a base type, a typedef or a named struct/union.
       const to = v.st(id);
       const k1 = v.kind(to);
-      let base: string | undefined;
-      if (to === 0) base = "void";
-      else if (k1 === K.INT || k1 === K.FLOAT) base = v.name(to);
-      else if (k1 === K.TYPEDEF) base = this.identName(to);
-      else if ((k1 === K.STRUCT || k1 === K.UNION) && v.hasName(to)) base = this.structFwd(to);
-      if (base !== undefined) return `${base} *${fname}`;
+      let done = true;
+      if (to === 0) out.lit("void");
+      else if (k1 === K.INT || k1 === K.FLOAT) out.name(v.nameOff(to));
+      else if (k1 === K.TYPEDEF) this.identName(to);
+      else if ((k1 === K.STRUCT || k1 === K.UNION) && v.hasName(to)) this.structFwd(to);
+      else done = false;
+      if (done) {
+        out.lit(" *");
+        this.declName(fOff, fDup, true);
+        return;
+      }
     }
     const ids: number[] = [];
     for (;;) {
       // A loop in the chain cannot be written as C; libbpf prints nothing for it.
-      if (ids.includes(id)) return "";
+      if (ids.includes(id)) return;
       ids.push(id);
       if (id === 0) break;
       const k = v.kind(id);
@@ -498,22 +592,23 @@ class CDumper {
       } else if (k === K.INT || k === K.ENUM || k === K.ENUM64 || k === K.FWD || k === K.STRUCT || k === K.UNION || k === K.TYPEDEF || k === K.FLOAT) {
         break;
       } else {
-        return "";
+        return;
       }
     }
-    return this.typeChain({ ids, cnt: ids.length }, fname, lvl);
+    this.typeChain({ ids, cnt: ids.length }, fOff, fDup, lvl);
   }
 
   /** Print the chain innermost type first, the way C nests declarators. */
-  private typeChain(decls: DeclStack, fname: string, lvl: number): string {
+  private typeChain(decls: DeclStack, fOff: number, fDup: number, lvl: number): void {
     const v = this.v;
+    const out = this.out;
     // `int ***p`, not `int * * *p`: a pointer right after a pointer takes no space.
     let lastWasPtr = true;
-    let s = "";
     while (decls.cnt) {
       const id = decls.ids[--decls.cnt];
       if (id === 0) {
-        s += this.mods(decls) + "void";
+        this.mods(decls);
+        out.lit("void");
         lastWasPtr = false;
         continue;
       }
@@ -521,93 +616,118 @@ class CDumper {
       switch (kind) {
         case K.INT:
         case K.FLOAT:
-          s += this.mods(decls) + v.name(id);
+          this.mods(decls);
+          out.name(v.nameOff(id));
           break;
         case K.STRUCT:
         case K.UNION:
-          s += this.mods(decls);
-          s += v.hasName(id) ? this.structFwd(id) : this.structDef(id, lvl);
+          this.mods(decls);
+          if (v.hasName(id)) this.structFwd(id);
+          else this.structDef(id, lvl);
           break;
         case K.ENUM:
         case K.ENUM64:
-          s += this.mods(decls);
-          s += v.hasName(id) ? `enum ${this.typeName(id)}` : this.enumDef(id, lvl);
+          this.mods(decls);
+          if (v.hasName(id)) {
+            out.lit("enum ");
+            this.typeName(id);
+          } else {
+            this.enumDef(id, lvl);
+          }
           break;
         case K.FWD:
-          s += this.mods(decls) + this.fwdDecl(id);
+          this.mods(decls);
+          this.fwdDecl(id);
           break;
         case K.TYPEDEF:
-          s += this.mods(decls) + this.identName(id);
+          this.mods(decls);
+          this.identName(id);
           break;
         case K.PTR:
-          s += lastWasPtr ? "*" : " *";
+          out.lit(lastWasPtr ? "*" : " *");
           break;
         case K.VOLATILE:
-          s += " volatile";
+          out.lit(" volatile");
           break;
         case K.CONST:
-          s += " const";
+          out.lit(" const");
           break;
         case K.RESTRICT:
-          s += " restrict";
+          out.lit(" restrict");
           break;
         case K.TYPE_TAG:
-          s += this.mods(decls) + ` __attribute__((btf_type_tag("${v.name(id)}")))`;
+          this.mods(decls);
+          out.lit(' __attribute__((btf_type_tag("');
+          out.name(v.nameOff(id));
+          out.lit('")))');
           break;
         case K.ARRAY: {
           const nelems = v.words(id)[v.rec(id) + 5];
           // Qualifiers on an array (a GCC quirk) mean nothing in C: dropped.
           this.dropMods(decls);
-          if (decls.cnt === 0) return s + name(fname, lastWasPtr) + `[${nelems}]`;
-          const multidim = v.kind(decls.ids[decls.cnt - 1]) === K.ARRAY;
-          if (fname !== "" && !lastWasPtr) s += " ";
-          if (!multidim) s += "(";
-          s += this.typeChain(decls, fname, lvl);
-          if (!multidim) s += ")";
-          return s + `[${nelems}]`;
+          if (decls.cnt === 0) {
+            this.declName(fOff, fDup, lastWasPtr);
+          } else {
+            const multidim = v.kind(decls.ids[decls.cnt - 1]) === K.ARRAY;
+            if (!lastWasPtr && !emptyName(this.strs, fOff)) out.ch(32);
+            if (!multidim) out.ch(40);
+            this.typeChain(decls, fOff, fDup, lvl);
+            if (!multidim) out.ch(41);
+          }
+          out.ch(91);
+          out.uint(nelems);
+          out.ch(93);
+          return;
         }
         case K.FUNC_PROTO: {
           // GCC's volatile on noreturn function pointers is dropped too.
           this.dropMods(decls);
-          if (decls.cnt) s += " (" + this.typeChain(decls, fname, lvl) + ")";
-          else s += name(fname, lastWasPtr);
+          if (decls.cnt) {
+            out.lit(" (");
+            this.typeChain(decls, fOff, fDup, lvl);
+            out.ch(41);
+          } else {
+            this.declName(fOff, fDup, lastWasPtr);
+          }
           const w = v.words(id);
           const at = v.rec(id);
           const n = v.vlen(id);
           // No parameters, or clang's single void parameter, is `(void)`.
-          if (n === 0 || (n === 1 && w[at + 4] === 0)) return s + "(void)";
-          s += "(";
+          if (n === 0 || (n === 1 && w[at + 4] === 0)) {
+            out.lit("(void)");
+            return;
+          }
+          out.ch(40);
           for (let i = 0; i < n; i++) {
-            if (i > 0) s += ", ";
+            if (i > 0) out.lit(", ");
             const pType = w[at + 4 + 2 * i];
             if (i === n - 1 && pType === 0) {
-              s += "...";
+              out.lit("...");
               break;
             }
-            s += this.typeDecl(pType, v.str(w[at + 3 + 2 * i]), lvl);
+            this.typeDecl(pType, w[at + 3 + 2 * i], 1, lvl);
           }
-          return s + ")";
+          out.ch(41);
+          return;
         }
         default:
-          return s;
+          return;
       }
       lastWasPtr = kind === K.PTR;
     }
-    return s + name(fname, lastWasPtr);
+    this.declName(fOff, fDup, lastWasPtr);
   }
 
   /** Leading qualifiers (`const volatile `) sitting right above a base type in the chain. */
-  private mods(decls: DeclStack): string {
-    let s = "";
+  private mods(decls: DeclStack): void {
     while (decls.cnt) {
       const k = this.v.kind(decls.ids[decls.cnt - 1]);
-      if (k === K.VOLATILE) s += "volatile ";
-      else if (k === K.CONST) s += "const ";
-      else if (k === K.RESTRICT) s += "restrict ";
+      if (k === K.VOLATILE) this.out.lit("volatile ");
+      else if (k === K.CONST) this.out.lit("const ");
+      else if (k === K.RESTRICT) this.out.lit("restrict ");
       else break;
       decls.cnt--;
     }
-    return s;
   }
 
   private dropMods(decls: DeclStack): void {
@@ -617,8 +737,4 @@ class CDumper {
       decls.cnt--;
     }
   }
-}
-
-function name(fname: string, lastWasPtr: boolean): string {
-  return fname !== "" && !lastWasPtr ? " " + fname : fname;
 }

@@ -5,7 +5,9 @@ import { TsbpfError } from "../errors.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { out } from "./output.ts";
-import { loadBtfFile } from "../../btf/file.ts";
+import { readFileSync } from "node:fs";
+import { findBtf } from "../../btf/file.ts";
+import { parseBtf } from "../../btf/parse.ts";
 import { dumpJsonChunks, dumpRawChunks } from "../../btf/dump-raw-bytes.ts";
 import type { Btf } from "../../btf/btf.ts";
 import { dumpCBytes } from "../../btf/cdump.ts";
@@ -26,6 +28,21 @@ const FORMATS: Record<Format, (btf: Btf, json: boolean) => Iterable<Uint8Array |
   c: (btf) => [dumpCBytes(btf)],
 };
 
+/**
+ * btf/file.ts's loadBtfFile, reading into a view of the Buffer instead of a copy: fresh memory is
+ * costly here (copying vmlinux's 5 MB took tens of ms), and the CLI owns the Buffer anyway.
+ */
+function loadBtf(path: string, base?: Btf): Btf {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new TsbpfError("IO", `cannot read ${path}: ${(e as Error).message}`, { file: path });
+  }
+  const { btf } = findBtf(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
+  return parseBtf(btf.bytes, { base, fileOffset: btf.offset, file: path });
+}
+
 function dump(argv: string[]): number {
   const a = parseArgs(argv, { values: ["--format", "--base"], booleans: ["--json"] }, "btf dump");
   if (a.positionals.length !== 1) throw new TsbpfError("USAGE", "btf dump: expected exactly one FILE", {}, HELP);
@@ -36,8 +53,8 @@ function dump(argv: string[]): number {
   const json = a.flags.has("--json");
   if (json && format === "c") throw new TsbpfError("USAGE", "btf dump: --json goes with --format raw only");
   const basePath = a.values.get("--base");
-  const base = basePath !== undefined ? loadBtfFile(basePath) : undefined;
-  const btf = loadBtfFile(a.positionals[0], base);
+  const base = basePath !== undefined ? loadBtf(basePath) : undefined;
+  const btf = loadBtf(a.positionals[0], base);
   // Synchronous writes to fd 1: process.stdout alone costs ~33 ms of Bun start-up.
   for (const chunk of FORMATS[format](btf, json)) out(chunk);
   return 0;
