@@ -21,4 +21,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: "asm", summary: "assemble BPF text into an ELF object or raw bytes", load: () => import("./asm.ts") },
   { name: "core", summary: "check CO-RE relocations against a kernel BTF (running or --btf FILE)", load: () => import("./core.ts") },
   { name: "inspect", summary: "show programs, maps, relocations, externs and CO-RE fix-ups of an object", load: () => import("./inspect.ts") },
+  { name: "load", summary: "load a BPF object into the kernel as libbpf does; per-program verdicts", load: () => import("./load.ts") },
+  { name: "prog", summary: "loaded programs: list, show ID, dump ID --xlated|--jited (bpftool's views)", load: () => import("./prog.ts") },
+  { name: "map", summary: "kernel maps: list, show ID, dump ID (bpftool's views)", load: () => import("./map.ts") },
 ];
