@@ -16,3 +16,5 @@ export * from "../sys/constants.ts";
 export { Collection, loadCollection, loadCollectionFile, sharedKernel, attachBtfId, type LoadCollectionOptions, type LoadedProgramSpec } from "./object.ts";
 export { finalizeObjectBtf, sanitizeBtf, needsSanitizing, ALL_BTF_FEATURES, type BtfFeatures } from "./object-btf.ts";
 export { mapCreateAttrs, effectiveMaxEntries, ringbufSize } from "./object-maps.ts";
+export { decodeValue, encodeValue, encodeInto, resolveType, typeSize, typedJson, type TypedValue } from "./typed.ts";
+export { TypedMap, type TypedEntry } from "./typed-map.ts";
