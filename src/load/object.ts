@@ -90,7 +90,12 @@ export function sharedKernel(): KernelSymbols {
 
 /** Read, parse and load an object file (or its bytes). */
 export function loadCollectionFile(file: string | Uint8Array, opts: LoadCollectionOptions & { name?: string } = {}): Collection {
-  const bytes = typeof file === "string" ? readFileSync(file) : file;
+  let bytes: Uint8Array;
+  try {
+    bytes = typeof file === "string" ? readFileSync(file) : file;
+  } catch (e) {
+    throw new TsbpfError("IO", `cannot read ${String(file)}: ${(e as Error).message}`, { file: String(file) }, "check the path");
+  }
   const elf = parseElf(bytes, typeof file === "string" ? { file } : {});
   const obj = loadObject(bytes, { ...(typeof file === "string" ? { file } : {}), ...(opts.name !== undefined ? { name: opts.name } : {}) });
   return loadCollection(obj, { ...opts, elf });
