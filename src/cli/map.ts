@@ -7,8 +7,8 @@ import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { out } from "./output.ts";
 
-const HELP = `usage: tsbpf map list [--json]
-       tsbpf map show ID [--json]
+const HELP = `usage: tsbpf map list [--json] [--pids]
+       tsbpf map show ID [--json] [--pids]
        tsbpf map dump ID [--json]
 
 list/show: the kernel's maps as \`bpftool map show\` prints them (--json: bpftool -j fields).
@@ -25,11 +25,12 @@ export const command: Command = {
   name: "map",
   help: HELP,
   async run(argv: string[]): Promise<number> {
-    const a = parseArgs(argv, { booleans: ["--json"] }, "map");
+    const a = parseArgs(argv, { booleans: ["--json", "--pids"] }, "map");
     const [sub, arg] = a.positionals;
     const json = a.flags.has("--json");
     if (sub === "list" || sub === "show") {
-      const pids = holders().map;
+      // bpftool 7.1 as packaged lists no holders; --pids adds newer bpftool's "pids" (from /proc).
+      const pids = a.flags.has("--pids") ? holders().map : undefined;
       const list = sub === "list" ? mapIds().map((i) => { try { return mapShow(i, pids); } catch { return undefined; } }).filter((x) => x !== undefined) : [mapShow(id(arg), pids)];
       if (json) out(JSON.stringify(sub === "list" ? list : list[0]) + "\n");
       else out(list.map(mapShowText).join(""));

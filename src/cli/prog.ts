@@ -8,8 +8,8 @@ import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { out } from "./output.ts";
 
-const HELP = `usage: tsbpf prog list [--json]
-       tsbpf prog show ID [--json]
+const HELP = `usage: tsbpf prog list [--json] [--pids]
+       tsbpf prog show ID [--json] [--pids]
        tsbpf prog dump ID --xlated|--jited [--raw]
 
 list/show: the kernel's loaded programs as \`bpftool prog show\` prints them (--json: bpftool -j fields).
@@ -27,11 +27,12 @@ export const command: Command = {
   name: "prog",
   help: HELP,
   async run(argv: string[]): Promise<number> {
-    const a = parseArgs(argv, { booleans: ["--json", "--xlated", "--jited", "--raw"] }, "prog");
+    const a = parseArgs(argv, { booleans: ["--json", "--pids", "--xlated", "--jited", "--raw"] }, "prog");
     const [sub, arg] = a.positionals;
     const json = a.flags.has("--json");
     if (sub === "list" || sub === "show") {
-      const pids = holders().prog;
+      // bpftool 7.1 as packaged lists no holders; --pids adds newer bpftool's "pids" (from /proc).
+      const pids = a.flags.has("--pids") ? holders().prog : undefined;
       const list = sub === "list" ? progIds().map((i) => { try { return progShow(i, pids); } catch { return undefined; } }).filter((x) => x !== undefined) : [progShow(id(arg), pids)];
       if (json) out(JSON.stringify(sub === "list" ? list : list[0]) + "\n");
       else out(list.map(progShowText).join(""));
