@@ -140,7 +140,8 @@ export function progShowText(p: ProgShow): string {
 export function mapShowText(m: MapShow): string {
   let s = `${m.id}: ${m.type}  name ${m.name}  flags 0x${m.flags.toString(16)}\n\tkey ${m.bytes_key}B  value ${m.bytes_value}B  max_entries ${m.max_entries}  memlock ${m.bytes_memlock}B`;
   if (m.btf_id !== undefined) s += `\n\tbtf_id ${m.btf_id}`;
-  if (m.frozen) s += `\n\tfrozen`;
+  // bpftool appends "frozen" to the btf_id line when there is one.
+  if (m.frozen) s += m.btf_id !== undefined ? "  frozen" : "\n\tfrozen";
   return s + pidText(m.pids) + "\n";
 }
 
