@@ -2,7 +2,8 @@
 // would and print one verdict line per program; a rejection prints the kernel's log and exits 1.
 
 import { TsbpfError } from "../errors.ts";
-import { loadCollectionFile, VerifierError } from "../load/index.ts";
+import { loadCollectionFile } from "../load/object.ts";
+import { VerifierError } from "../sys/progload.ts";
 import { pinPrograms, programVerdicts } from "../load/object-pin.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";

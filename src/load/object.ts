@@ -6,7 +6,8 @@
 import { readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Insn } from "../../asm/insn.ts";
-import { applyObjectCore, objectCoreFixups, objectExt } from "../../btf/core/index.ts";
+import { createRequire } from "node:module";
+import { parseBtfExt } from "../../btf/ext.ts";
 import type { Btf, BtfExt } from "../../btf/index.ts";
 import { parseElf, type ElfFile } from "../elf/file.ts";
 import { loadObject } from "../elf/object.ts";
@@ -101,6 +102,13 @@ export function loadCollectionFile(file: string | Uint8Array, opts: LoadCollecti
   return loadCollection(obj, { ...opts, elf });
 }
 
+/** btf/core/object.ts, loaded on first use: objects without CO-RE relocations never pay for it. */
+type CoreModule = typeof import("../../btf/core/object.ts");
+let coreModule: CoreModule | undefined;
+function core(): CoreModule {
+  return (coreModule ??= createRequire(import.meta.url)("../../btf/core/object.ts") as CoreModule);
+}
+
 function coreRelosPresent(obj: ObjectSpec): boolean {
   const e = obj.btfExt;
   if (!e || e.bytes.length < 32) return false;
@@ -163,9 +171,9 @@ export function loadCollection(objIn: ObjectSpec, opts: LoadCollectionOptions = 
     const needsCore = coreRelosPresent(obj);
     if (needsCore) {
       if (!kernel.btf) throw new TsbpfError("LOAD_BAD_INPUT", "the object has CO-RE relocations but no kernel BTF is available", {}, "this kernel needs /sys/kernel/btf/vmlinux");
-      obj = applyObjectCore(obj, objectCoreFixups(obj, kernel.btf));
+      obj = core().applyObjectCore(obj, core().objectCoreFixups(obj, kernel.btf));
     }
-    const ext: BtfExt | undefined = objectExt(obj);
+    const ext: BtfExt | undefined = obj.btf && obj.btfExt ? parseBtfExt(obj.btfExt.bytes, obj.btf, { fileOffset: obj.btfExt.fileOffset }) : undefined;
     for (const p of wantedPrograms(obj, opts.programs)) {
       const linked = linkProgram(obj, p, { kernel, ...(ext ? { ext } : {}) });
       const needsTarget = p.sectionFlags.includes("attachBtf") && p.type !== 28 /* EXT needs a target program */;
