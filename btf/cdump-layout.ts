@@ -17,7 +17,7 @@ const LONG_NAMES = new Set([
 /** Pointer size in bytes, guessed from the size of `long` as libbpf does; 8 when BTF has no `long`. */
 export function pointerSize(v: BtfView): number {
   for (let id = 1; id < v.count; id++) {
-    if (v.kind(id) !== K.INT) continue;
+    if (v.kinds[id] !== K.INT) continue;
     const size = v.st(id);
     if ((size === 4 || size === 8) && LONG_NAMES.has(v.name(id))) return size;
   }
@@ -45,7 +45,7 @@ export class Layout {
 
   private computeAlign(id: number): number {
     const v = this.v;
-    switch (v.kind(id)) {
+    switch (v.kinds[id]) {
       case K.INT:
       case K.ENUM:
       case K.ENUM64:
@@ -87,7 +87,7 @@ export class Layout {
     const v = this.v;
     let nelems = 1;
     for (let depth = 0; depth < 64; depth++) {
-      switch (v.kind(id)) {
+      switch (v.kinds[id]) {
         case K.INT:
         case K.ENUM:
         case K.ENUM64:

@@ -8,7 +8,7 @@ export const IDENTS = 1;
 
 export class NameCounter {
   private readonly strs: Uint8Array;
-  /** Open addressing, three ints a slot: [string offset + 1 (0 = free), tag count, identifier count]. */
+  /** Open addressing, four ints a slot: [string offset + 1 (0 = free), hash, tag count, identifier count]. */
   private slots: Int32Array;
   private cap: number;
   private used = 0;
@@ -21,7 +21,7 @@ export class NameCounter {
     let cap = 1024;
     while (cap * 3 < expected * 4) cap *= 2;
     this.cap = cap;
-    this.slots = new Int32Array(3 * cap);
+    this.slots = new Int32Array(4 * cap);
   }
 
   /** Count one more use of the name at `off` in namespace `ns`; returns the new count. */
@@ -37,15 +37,17 @@ export class NameCounter {
     const slots = this.slots;
     const mask = this.cap - 1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
-      const e = slots[3 * i];
+      const e = slots[4 * i];
       if (e === 0) {
-        slots[3 * i] = off + 1;
-        slots[3 * i + 1 + ns] = 1;
+        slots[4 * i] = off + 1;
+        slots[4 * i + 1] = h;
+        slots[4 * i + 2 + ns] = 1;
         // Linear probing stays short below three quarters full.
         if (++this.used * 4 > this.cap * 3) this.rehash();
         return 1;
       }
-      if (e - 1 === off || this.same(e - 1, off, end - off)) return ++slots[3 * i + 1 + ns];
+      // The stored hash settles most mismatches without touching the string bytes.
+      if (e - 1 === off || (slots[4 * i + 1] === h && this.same(e - 1, off, end - off))) return ++slots[4 * i + 2 + ns];
     }
   }
 
@@ -58,19 +60,18 @@ export class NameCounter {
   private rehash(): void {
     const old = this.slots;
     const cap = this.cap * 2;
-    const slots = new Int32Array(3 * cap);
+    const slots = new Int32Array(4 * cap);
     const mask = cap - 1;
-    const s = this.strs;
     for (let j = 0; j < this.cap; j++) {
-      const e = old[3 * j];
+      const e = old[4 * j];
       if (e === 0) continue;
-      let h = 0x811c9dc5;
-      for (let k = e - 1; k < s.length && s[k] !== 0; k++) h = Math.imul(h ^ s[k], 0x01000193);
+      const h = old[4 * j + 1];
       let i = h & mask;
-      while (slots[3 * i] !== 0) i = (i + 1) & mask;
-      slots[3 * i] = e;
-      slots[3 * i + 1] = old[3 * j + 1];
-      slots[3 * i + 2] = old[3 * j + 2];
+      while (slots[4 * i] !== 0) i = (i + 1) & mask;
+      slots[4 * i] = e;
+      slots[4 * i + 1] = h;
+      slots[4 * i + 2] = old[4 * j + 2];
+      slots[4 * i + 3] = old[4 * j + 3];
     }
     this.slots = slots;
     this.cap = cap;

@@ -1,5 +1,7 @@
-// The C dump's output: one growing byte buffer that ASCII literals, numbers and names copied
-// straight from the string table are appended to, so a 3 MB header builds no intermediate strings.
+// The C dump's output: a byte buffer that ASCII literals, numbers and names copied straight from
+// the string table are appended to, so a 3 MB header builds no intermediate strings. With a sink,
+// the buffer is handed over and reused whenever it fills (fresh memory is costly: a 64 KB buffer
+// stays cache-hot); without one it grows to hold the whole header.
 
 export class COut {
   buf: Uint8Array;
@@ -7,12 +9,28 @@ export class COut {
   /** The string table bytes names are copied from (split BTF flattened into one offset space). */
   readonly strs: Uint8Array;
 
-  constructor(strs: Uint8Array, sizeHint: number) {
+  private readonly sink: ((chunk: Uint8Array) => void) | undefined;
+
+  /** `sink` must be done with each chunk when it returns (it is overwritten next). */
+  constructor(strs: Uint8Array, sizeHint: number, sink?: (chunk: Uint8Array) => void) {
     this.strs = strs;
-    this.buf = new Uint8Array(Math.max(4096, sizeHint));
+    this.sink = sink;
+    this.buf = new Uint8Array(sink ? 1 << 16 : Math.max(4096, sizeHint));
+  }
+
+  /** Hand what is buffered to the sink (no-op without one). */
+  flush(): void {
+    if (this.sink && this.len > 0) {
+      this.sink(this.buf.subarray(0, this.len));
+      this.len = 0;
+    }
   }
 
   private grow(need: number): void {
+    if (this.sink) {
+      this.flush();
+      if (need <= this.buf.length) return;
+    }
     let cap = this.buf.length * 2;
     while (cap < this.len + need) cap *= 2;
     const nb = new Uint8Array(cap);

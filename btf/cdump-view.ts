@@ -34,6 +34,8 @@ export class BtfView {
   /** The words of plain BTF. */
   private readonly w0: Uint32Array;
   private readonly levels: Level[];
+  /** Kind of every id (0 for void): read in one pass, since ordering and printing ask it constantly. */
+  readonly kinds: Uint8Array;
   /** Every level's string bytes in one offset space (split BTF continues its base's offsets). */
   readonly strBytes: Uint8Array;
 
@@ -68,6 +70,15 @@ export class BtfView {
       this.level = level;
     }
     this.strBytes = flatStrings(btf.strings);
+    const kinds = new Uint8Array(this.count);
+    if (this.level === null) {
+      const w = this.w0;
+      const at = this.at;
+      for (let i = 0, n = this.count - 1; i < n; i++) kinds[i + 1] = (w[at[i] + 1] >>> 24) & 0x1f;
+    } else {
+      for (let id = 1; id < this.count; id++) kinds[id] = (this.words(id)[this.rec(id) + 1] >>> 24) & 0x1f;
+    }
+    this.kinds = kinds;
   }
 
   /** The string offset of `id`'s name (0 for void). */
@@ -86,8 +97,7 @@ export class BtfView {
   }
 
   kind(id: number): number {
-    if (id === 0) return K.VOID;
-    return (this.words(id)[this.rec(id) + 1] >>> 24) & 0x1f;
+    return this.kinds[id];
   }
 
   vlen(id: number): number {

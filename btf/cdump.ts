@@ -78,13 +78,22 @@ function guarded<T>(f: () => T): T {
 
 /** The header as UTF-8 bytes (names copied byte for byte from the string table, as bpftool does). */
 export function dumpCBytes(btf: Btf): Uint8Array {
-  return guarded(() => {
-    const d = new CDumper(btf);
-    d.out.lit(PROLOGUE);
-    for (let id = 1; id < btf.typeCount; id++) d.dumpType(id);
-    d.out.lit(EPILOGUE);
-    return d.out.bytes();
-  });
+  return guarded(() => run(new CDumper(btf)).bytes());
+}
+
+/**
+ * The header handed to `sink` in chunks as it is written (what the CLI does: no 3 MB buffer).
+ * Each chunk is reused after `sink` returns. On a TsbpfError the sink has seen a prefix.
+ */
+export function dumpCTo(btf: Btf, sink: (chunk: Uint8Array) => void): void {
+  guarded(() => run(new CDumper(btf, sink)).flush());
+}
+
+function run(d: CDumper): COut {
+  d.out.lit(PROLOGUE);
+  for (let id = 1; id < d.typeCount; id++) d.dumpType(id);
+  d.out.lit(EPILOGUE);
+  return d.out;
 }
 
 class CDumper {
@@ -102,7 +111,11 @@ class CDumper {
   private readonly names: NameCounter;
   private readonly queue: number[] = [];
 
-  constructor(private readonly btf: Btf) {
+  get typeCount(): number {
+    return this.btf.typeCount;
+  }
+
+  constructor(private readonly btf: Btf, sink?: (chunk: Uint8Array) => void) {
     this.v = new BtfView(btf);
     this.strs = this.v.strBytes;
     this.layout = new Layout(this.v, pointerSize(this.v));
@@ -114,7 +127,7 @@ class CDumper {
     this.dupOf = new Int32Array(n);
     // vmlinux: ~127k types, ~33k distinct tag and identifier names.
     this.names = new NameCounter(this.strs, n >>> 2);
-    this.out = new COut(this.strs, this.strs.length + 8 * n);
+    this.out = new COut(this.strs, this.strs.length + 8 * n, sink);
     this.markReferenced();
   }
 
@@ -126,7 +139,7 @@ class CDumper {
       const w = v.words(id);
       const at = v.rec(id);
       const n = v.vlen(id);
-      switch (v.kind(id)) {
+      switch (v.kinds[id]) {
         case K.VOLATILE:
         case K.CONST:
         case K.RESTRICT:
@@ -185,7 +198,7 @@ class CDumper {
     const state = this.orderState[id];
     if (state === ORDERED) return true;
     const v = this.v;
-    const kind = v.kind(id);
+    const kind = v.kinds[id];
     const named = v.hasName(id);
     if (state === ORDERING) {
       if ((kind === K.STRUCT || kind === K.UNION) && throughPtr && named) return false;
@@ -259,7 +272,7 @@ class CDumper {
     if (state === EMITTED) return;
     const v = this.v;
     const out = this.out;
-    const kind = v.kind(id);
+    const kind = v.kinds[id];
     if (state === EMITTING) {
       if (this.fwdEmitted[id]) return;
       if (kind === K.STRUCT || kind === K.UNION) {
@@ -387,7 +400,7 @@ class CDumper {
     const off = this.v.nameOff(id);
     if (emptyName(this.strs, off)) return 1;
     // Forward declarations and enum forwards may repeat freely in C.
-    const kind = this.v.kind(id);
+    const kind = this.v.kinds[id];
     if (kind === K.FWD || (kind === K.ENUM && this.v.vlen(id) === 0)) {
       this.dupOf[id] = 1;
       return 1;
@@ -415,7 +428,7 @@ class CDumper {
   // ---- definitions ----
 
   private structFwd(id: number): void {
-    this.out.lit(this.v.kind(id) === K.UNION ? "union" : "struct");
+    this.out.lit(this.v.kinds[id] === K.UNION ? "union" : "struct");
     if (this.v.hasName(id)) {
       this.out.ch(32);
       this.typeName(id);
@@ -456,7 +469,7 @@ class CDumper {
     const w = v.words(id);
     const at = v.rec(id);
     const signed = v.kflag(id);
-    const is64 = v.kind(id) === K.ENUM64;
+    const is64 = v.kinds[id] === K.ENUM64;
     for (let i = 0; i < n; i++) {
       const p = at + 3 + (is64 ? 3 : 2) * i;
       out.ch(10);
@@ -483,7 +496,7 @@ class CDumper {
   private structDef(id: number, lvl: number): void {
     const v = this.v;
     const out = this.out;
-    const isStruct = v.kind(id) === K.STRUCT;
+    const isStruct = v.kinds[id] === K.STRUCT;
     const layout = this.layout;
     const packed = isStruct && layout.isPacked(id);
     this.structFwd(id);
@@ -551,7 +564,7 @@ class CDumper {
     const v = this.v;
     const out = this.out;
     // Fast path: a plain named base type or typedef, the common member.
-    const k0 = v.kind(id);
+    const k0 = v.kinds[id];
     if (k0 === K.INT || k0 === K.FLOAT) {
       out.name(v.nameOff(id));
       this.declName(fOff, fDup, false);
@@ -565,7 +578,7 @@ class CDumper {
     if (k0 === K.PTR) {
       // `T *name` for a pointer to void, a base type, a typedef or a named struct/union.
       const to = v.st(id);
-      const k1 = v.kind(to);
+      const k1 = v.kinds[to];
       let done = true;
       if (to === 0) out.lit("void");
       else if (k1 === K.INT || k1 === K.FLOAT) out.name(v.nameOff(to));
@@ -584,7 +597,7 @@ class CDumper {
       if (ids.includes(id)) return;
       ids.push(id);
       if (id === 0) break;
-      const k = v.kind(id);
+      const k = v.kinds[id];
       if (k === K.PTR || k === K.VOLATILE || k === K.CONST || k === K.RESTRICT || k === K.TYPE_TAG || k === K.FUNC_PROTO) {
         id = v.st(id);
       } else if (k === K.ARRAY) {
@@ -612,7 +625,7 @@ class CDumper {
         lastWasPtr = false;
         continue;
       }
-      const kind = v.kind(id);
+      const kind = v.kinds[id];
       switch (kind) {
         case K.INT:
         case K.FLOAT:
@@ -668,7 +681,7 @@ class CDumper {
           if (decls.cnt === 0) {
             this.declName(fOff, fDup, lastWasPtr);
           } else {
-            const multidim = v.kind(decls.ids[decls.cnt - 1]) === K.ARRAY;
+            const multidim = v.kinds[decls.ids[decls.cnt - 1]] === K.ARRAY;
             if (!lastWasPtr && !emptyName(this.strs, fOff)) out.ch(32);
             if (!multidim) out.ch(40);
             this.typeChain(decls, fOff, fDup, lvl);
@@ -721,7 +734,7 @@ class CDumper {
   /** Leading qualifiers (`const volatile `) sitting right above a base type in the chain. */
   private mods(decls: DeclStack): void {
     while (decls.cnt) {
-      const k = this.v.kind(decls.ids[decls.cnt - 1]);
+      const k = this.v.kinds[decls.ids[decls.cnt - 1]];
       if (k === K.VOLATILE) this.out.lit("volatile ");
       else if (k === K.CONST) this.out.lit("const ");
       else if (k === K.RESTRICT) this.out.lit("restrict ");
@@ -732,7 +745,7 @@ class CDumper {
 
   private dropMods(decls: DeclStack): void {
     while (decls.cnt) {
-      const k = this.v.kind(decls.ids[decls.cnt - 1]);
+      const k = this.v.kinds[decls.ids[decls.cnt - 1]];
       if (k !== K.VOLATILE && k !== K.CONST && k !== K.RESTRICT && k !== K.TYPE_TAG) break;
       decls.cnt--;
     }

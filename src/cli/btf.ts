@@ -10,7 +10,7 @@ import { findBtf } from "../../btf/file.ts";
 import { parseBtf } from "../../btf/parse.ts";
 import { dumpJsonChunks, dumpRawChunks } from "../../btf/dump-raw-bytes.ts";
 import type { Btf } from "../../btf/btf.ts";
-import { dumpCBytes } from "../../btf/cdump.ts";
+import { dumpCTo } from "../../btf/cdump.ts";
 
 const HELP = `usage: tsbpf btf dump FILE [--format raw|c] [--json] [--base FILE]
 
@@ -22,10 +22,12 @@ List the BTF types in FILE: raw BTF (e.g. /sys/kernel/btf/vmlinux) or an ELF obj
 
 type Format = "raw" | "c";
 
-/** Each output format: a function from the parsed BTF to the chunks (bytes or text) to print. */
-const FORMATS: Record<Format, (btf: Btf, json: boolean) => Iterable<Uint8Array | string>> = {
-  raw: (btf, json) => (json ? dumpJsonChunks(btf) : dumpRawChunks(btf)),
-  c: (btf) => [dumpCBytes(btf)],
+/** Each output format: print the parsed BTF through `out` (chunks are written as they are made). */
+const FORMATS: Record<Format, (btf: Btf, json: boolean) => void> = {
+  raw: (btf, json) => {
+    for (const chunk of json ? dumpJsonChunks(btf) : dumpRawChunks(btf)) out(chunk);
+  },
+  c: (btf) => dumpCTo(btf, out),
 };
 
 /**
@@ -56,7 +58,7 @@ function dump(argv: string[]): number {
   const base = basePath !== undefined ? loadBtf(basePath) : undefined;
   const btf = loadBtf(a.positionals[0], base);
   // Synchronous writes to fd 1: process.stdout alone costs ~33 ms of Bun start-up.
-  for (const chunk of FORMATS[format](btf, json)) out(chunk);
+  FORMATS[format](btf, json);
   return 0;
 }
 
