@@ -18,3 +18,5 @@ export { finalizeObjectBtf, sanitizeBtf, needsSanitizing, ALL_BTF_FEATURES, type
 export { mapCreateAttrs, effectiveMaxEntries, ringbufSize } from "./object-maps.ts";
 export { decodeValue, encodeValue, encodeInto, resolveType, typeSize, typedJson, type TypedValue } from "./typed.ts";
 export { TypedMap, type TypedEntry } from "./typed-map.ts";
+export { attachBySection, attachCollection, defaultCgroup, Attachments, type AttachOptions, type AttachOutcome } from "./attach.ts";
+export { uprobeOffset, readHostElf, type HostSymbol } from "./attach-uprobe.ts";
