@@ -1,7 +1,7 @@
 // Assembly benchmarks: `tsbpf asm X.s -o X.o` against `llvm-mc-19 -filetype=obj X.s -o X.o` as
 // whole processes, on the code of every fixture object printed as llvm-mc text and on a large
 // generated file (200k instructions), plus our in-process throughput on the same text.
-// Goal: whole process at least as fast as llvm-mc.
+// Goal: whole process at least as fast as llvm-mc. Whole-process figures come from hyperfine.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -14,7 +14,7 @@ import { decode } from "../asm/decode.ts";
 import type { Insn } from "../asm/insn.ts";
 import { assemble, elfObject } from "../asm/assemble.ts";
 import { parseElf } from "../src/elf/file.ts";
-import { tsbpfExe, tsbpfPre } from "./cli.ts";
+import { tsbpfExe, tsbpfLabel, tsbpfPre } from "./cli.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const FIXTURES = join(ROOT, "fixtures/obj");
@@ -72,17 +72,21 @@ function bigSource(): { path: string; insns: number } {
   return { path: p, insns: insns.length };
 }
 
-function timeProcs(cmds: [string, string[]][]): number {
-  const t: number[] = [];
-  for (let i = 0; i < N_PROCS; i++) {
-    const t0 = performance.now();
-    for (const [c, a] of cmds) {
-      const r = spawnSync(c, a, { stdio: ["ignore", "ignore", "pipe"], cwd: dir });
-      if (r.status !== 0) throw new Error(`${c} ${a.join(" ")} failed: ${r.stderr}`);
-    }
-    t.push(performance.now() - t0);
-  }
-  return median(t);
+interface Timing {
+  wall: number;
+  /** user + system CPU of the processes: steadier than wall time on a busy machine. */
+  cpu: number;
+}
+
+/** hyperfine over a shell loop running every command once; wall and CPU means in ms. */
+function timeProcs(cmds: [string, string[]][]): Timing {
+  const q = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
+  const script = cmds.map(([c, a]) => [c, ...a].map(q).join(" ") + " >/dev/null").join(" && ");
+  const out = join(dir, "hf.json");
+  const r = spawnSync("hyperfine", ["-w", "1", "-r", String(N_PROCS), "--export-json", out, script], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  if (r.status !== 0) throw new Error(`hyperfine failed: ${r.stderr}`);
+  const res = JSON.parse(readFileSync(out, "utf8")).results[0] as { mean: number; user: number; system: number };
+  return { wall: res.mean * 1000, cpu: (res.user + res.system) * 1000 };
 }
 
 function timeInProcess(files: string[], rounds: number): number {
@@ -122,14 +126,18 @@ try {
     const a = timeProcs(files.map(ours));
     const b = timeProcs(files.map(mc));
     const c = timeInProcess(files, inRounds);
-    rows.push([what, String(insns), fmt(a), fmt(b), `${(b / a).toFixed(2)}×`, fmt(c), `${(b / c).toFixed(1)}×`]);
+    rows.push([what, String(insns), `${fmt(a.wall)} (cpu ${fmt(a.cpu)})`, `${fmt(b.wall)} (cpu ${fmt(b.cpu)})`,
+      `${(b.wall / a.wall).toFixed(2)}× (cpu ${(b.cpu / a.cpu).toFixed(2)}×)`, fmt(c), `${(b.wall / c).toFixed(1)}×`]);
   };
   add(`fixture corpus (${fixtures.length} files, one process each)`, fxInsns, fixtures, 15);
   add("generated file (1 process)", big.insns, [big.path], 5);
   console.log("| input | insns | tsbpf asm (process) | llvm-mc-19 (process) | speed-up (process) | tsbpf in-process | speed-up (in-process vs llvm-mc process) |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-  console.log(`\nmedian of ${N_PROCS} rounds; speed-up = llvm-mc time / tsbpf time (>1 means tsbpf is faster); code bytes checked identical first.`);
+  const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  console.log(`\nwhole process: hyperfine means of ${N_PROCS} runs (wall, and user+system CPU); in-process: median, warm.`);
+  console.log(`speed-up = llvm-mc time / tsbpf time (>1 means tsbpf is faster); code bytes checked identical first.`);
+  console.log(`machine load average during the run: ${load} (on ${navigator.hardwareConcurrency} CPUs); whole-process timing: ${tsbpfLabel}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
