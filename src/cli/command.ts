@@ -24,4 +24,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: "load", summary: "load a BPF object into the kernel as libbpf does; per-program verdicts", load: () => import("./load.ts") },
   { name: "prog", summary: "loaded programs: list, show ID, dump ID --xlated|--jited (bpftool's views)", load: () => import("./prog.ts") },
   { name: "map", summary: "kernel maps: list, show ID, dump ID (bpftool's views)", load: () => import("./map.ts") },
+  { name: "run", summary: "load, attach by section, stream ring/perf buffer events as JSON, print maps on exit", load: () => import("./run.ts") },
 ];
