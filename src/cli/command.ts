@@ -25,4 +25,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: "prog", summary: "loaded programs: list, show ID, dump ID --xlated|--jited (bpftool's views)", load: () => import("./prog.ts") },
   { name: "map", summary: "kernel maps: list, show ID, dump ID (bpftool's views)", load: () => import("./map.ts") },
   { name: "run", summary: "load, attach by section, stream ring/perf buffer events as JSON, print maps on exit", load: () => import("./run.ts") },
+  { name: "test-run", summary: "run one program of an object with BPF_PROG_TEST_RUN: retval, duration, output data", load: () => import("./test-run.ts") },
 ];
