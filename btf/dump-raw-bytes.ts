@@ -49,14 +49,32 @@ const L = {
  */
 class Out {
   static readonly CHUNK = 1 << 20;
+  /** Buffer size when streaming: small enough to stay in cache, reused for every chunk. */
+  static readonly STREAM_CHUNK = 1 << 16;
   readonly done: Uint8Array[] = [];
-  buf: Uint8Array = Buffer.allocUnsafe(Out.CHUNK);
+  buf: Uint8Array;
   n = 0;
+
+  /** With a sink, full buffers are handed to it and reused (fresh memory is costly); else they are kept. */
+  constructor(private readonly sink?: (chunk: Uint8Array) => void) {
+    this.buf = Buffer.allocUnsafe(sink ? Out.STREAM_CHUNK : Out.CHUNK);
+  }
 
   reserve(k: number): void {
     if (this.n + k <= this.buf.length) return;
+    if (this.sink) {
+      this.flush();
+      if (k > this.buf.length) this.buf = Buffer.allocUnsafe(k);
+      return;
+    }
     this.done.push(this.buf.subarray(0, this.n));
     this.buf = Buffer.allocUnsafe(Math.max(Out.CHUNK, k));
+    this.n = 0;
+  }
+
+  /** Hand the buffered bytes to the sink. */
+  flush(): void {
+    if (this.sink && this.n > 0) this.sink(this.buf.subarray(0, this.n));
     this.n = 0;
   }
 
@@ -394,8 +412,21 @@ export function dumpRawChunks(btf: Btf): Uint8Array[] {
   const raw = btf.rawTypes();
   if (!raw) return [enc.encode([...dumpRaw(btf)].join(""))];
   const o = new Out();
-  for (let id = btf.firstId; id < btf.typeCount; id++) writeRecord(o, btf, raw, id);
+  writeRaw(o, btf, raw);
   return o.chunks();
+}
+
+/** The raw listing handed to `sink` chunk by chunk (each chunk is reused after `sink` returns). */
+export function dumpRawTo(btf: Btf, sink: (chunk: Uint8Array) => void): void {
+  const raw = btf.rawTypes();
+  if (!raw) return sink(enc.encode([...dumpRaw(btf)].join("")));
+  const o = new Out(sink);
+  writeRaw(o, btf, raw);
+  o.flush();
+}
+
+function writeRaw(o: Out, btf: Btf, raw: RawTypes): void {
+  for (let id = btf.firstId; id < btf.typeCount; id++) writeRecord(o, btf, raw, id);
 }
 
 /** The bpftool JSON listing `{"types":[...]}` as byte chunks. */
@@ -403,13 +434,26 @@ export function dumpJsonChunks(btf: Btf): Uint8Array[] {
   const raw = btf.rawTypes();
   if (!raw) return [enc.encode([...dumpJson(btf)].join(""))];
   const o = new Out();
+  writeJson(o, btf, raw);
+  return o.chunks();
+}
+
+/** The JSON listing handed to `sink` chunk by chunk (each chunk is reused after `sink` returns). */
+export function dumpJsonTo(btf: Btf, sink: (chunk: Uint8Array) => void): void {
+  const raw = btf.rawTypes();
+  if (!raw) return sink(enc.encode([...dumpJson(btf)].join("")));
+  const o = new Out(sink);
+  writeJson(o, btf, raw);
+  o.flush();
+}
+
+function writeJson(o: Out, btf: Btf, raw: RawTypes): void {
   o.lit(b(`{"types":[`));
   for (let id = btf.firstId; id < btf.typeCount; id++) {
     if (id !== btf.firstId) o.ch(44);
     writeJsonRecord(o, btf, raw, id);
   }
   o.lit(b("]}\n"));
-  return o.chunks();
 }
 
 /** The raw listing as one byte array. */

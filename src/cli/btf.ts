@@ -8,7 +8,7 @@ import { out } from "./output.ts";
 import { readFileSync } from "node:fs";
 import { findBtf } from "../../btf/file.ts";
 import { parseBtf } from "../../btf/parse.ts";
-import { dumpJsonChunks, dumpRawChunks } from "../../btf/dump-raw-bytes.ts";
+import { dumpJsonTo, dumpRawTo } from "../../btf/dump-raw-bytes.ts";
 import type { Btf } from "../../btf/btf.ts";
 import { dumpCTo } from "../../btf/cdump.ts";
 
@@ -24,9 +24,7 @@ type Format = "raw" | "c";
 
 /** Each output format: print the parsed BTF through `out` (chunks are written as they are made). */
 const FORMATS: Record<Format, (btf: Btf, json: boolean) => void> = {
-  raw: (btf, json) => {
-    for (const chunk of json ? dumpJsonChunks(btf) : dumpRawChunks(btf)) out(chunk);
-  },
+  raw: (btf, json) => (json ? dumpJsonTo(btf, out) : dumpRawTo(btf, out)),
   c: (btf) => dumpCTo(btf, out),
 };
 
