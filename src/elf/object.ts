@@ -14,6 +14,7 @@ import { collectExterns, kconfigSize } from "./externs.ts";
 import { ET_REL, SHF, SHN, SHT, STB, STT, parseElf, type ElfFile, type ElfSection, type ElfSymbol } from "./file.ts";
 import { btfMaps, dataKind, dataMap, legacyMaps, mapInitialisers } from "./maps.ts";
 import { classifySection } from "./sections.ts";
+import { collectStructOpsRelos, structOpsMaps } from "./struct-ops.ts";
 import type { CodeRelocation, DataSection, MapSpec, ObjectSpec, ProgramSpec } from "./spec.ts";
 
 export interface LoadObjectOptions {
@@ -75,8 +76,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Obj
   // Sections libbpf gives meaning we do not model yet: say so rather than drop them silently.
   for (const sec of elf.sections) {
     const n = sec.name.replace(/^\?/, "");
-    if (n === ".struct_ops" || n === ".struct_ops.link") warnings.push(`section '${sec.name}': struct_ops maps are not read yet; programs in struct_ops/ sections are`);
-    else if (n === ".addr_space.1") warnings.push(`section '${sec.name}': arena globals are not read yet`);
+    if (n === ".addr_space.1") warnings.push(`section '${sec.name}': arena globals are not read yet`);
     else if (n === ".jumptables") warnings.push(`section '${sec.name}': jump tables (gotox) are not read yet`);
   }
   const dataSections: DataSection[] = [];
@@ -89,6 +89,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Obj
   const externs = collectExterns(elf, btf, file);
   const kcfgSize = kconfigSize(externs);
   if (kcfgSize > 0) maps.push(dataMap(name, elf.sections[elf.symtabIndex], "kconfig", btf, kcfgSize));
+  maps.push(...structOpsMaps(elf, btf, file));
 
   // Functions: every STT_FUNC symbol in an executable section.
   const textIndex = elf.sections.find((s) => s.name === ".text" && s.type === SHT.PROGBITS && (s.flags & BigInt(SHF.EXECINSTR)) !== 0n)?.index ?? 0;
@@ -100,6 +101,7 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Obj
     const funcs = sectionFunctions(ctx, sec, license, kernelVersion);
     for (const f of funcs) (f.subprogram ? subprograms : programs).push(f);
   }
+  collectStructOpsRelos(elf, btf, maps, [...programs, ...subprograms], file);
   return { name, programs, subprograms, maps, externs, dataSections, ...(btf ? { btf } : {}), ...(btfExt ? { btfExt } : {}), license, kernelVersion, warnings };
 }
 

@@ -47,7 +47,36 @@ export interface ProgramSpec {
   kernelVersion: number;
 }
 
-export type MapKind = "btf" | "legacy" | "data" | "rodata" | "bss" | "kconfig";
+export type MapKind = "btf" | "legacy" | "data" | "rodata" | "bss" | "kconfig" | "struct_ops";
+
+/** A function-pointer member of a struct_ops value that a relocation points at a program. */
+export interface StructOpsFunc {
+  /** Member name in the object's struct (matched by name against the kernel's struct). */
+  member: string;
+  /** Member index in the object's struct. */
+  index: number;
+  /** Byte offset of the member in the object's struct. */
+  offset: number;
+  /** The struct_ops program it points to. */
+  program: string;
+}
+
+/** What a `.struct_ops` / `.struct_ops.link` variable declares (libbpf's struct bpf_struct_ops). */
+export interface StructOpsSpec {
+  /** The struct's name in the object's BTF, e.g. "tcp_congestion_ops" (may carry a ___flavor). */
+  typeName: string;
+  /** Its id in the object's BTF. */
+  typeId: number;
+  /** ".struct_ops" or ".struct_ops.link" (without libbpf's '?'). */
+  section: string;
+  /** .struct_ops.link: created with BPF_F_LINK and registered by LINK_CREATE. */
+  link: boolean;
+  /** False for SEC("?.struct_ops…"): libbpf does not create the map by default. */
+  autocreate: boolean;
+  /** The variable's bytes as the object holds them (function-pointer slots carry no meaning). */
+  data: Uint8Array;
+  funcs: StructOpsFunc[];
+}
 
 /** A map the object defines (BTF .maps, legacy maps section) or implies (global data, .kconfig). */
 export interface MapSpec {
@@ -70,6 +99,8 @@ export interface MapSpec {
   valueType: number;
   /** The template of map-in-map values. */
   inner?: MapSpec;
+  /** A struct_ops map: the struct it fills and the programs its function pointers name. */
+  structOps?: StructOpsSpec;
   /** `.values = { … }` initialisers: slot → map name (map-in-map) or program name (prog array). */
   initSlots: { slot: number; name: string }[];
   /** Initial contents of a global-data map (zeros for .bss); frozen after load when `frozen`. */
