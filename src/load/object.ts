@@ -25,6 +25,8 @@ import type { BpfMap } from "./map.ts";
 import { ALL_BTF_FEATURES, finalizeObjectBtf, needsSanitizing, sanitizeBtf, type BtfFeatures } from "./object-btf.ts";
 import { createMap, populateDataMap, reusePin } from "./object-maps.ts";
 import { Program } from "./program.ts";
+import { createStructOpsMap, planStructOps, structOpsTarget, type StructOpsPlan } from "./struct-ops.ts";
+import type { StructOpsLayout } from "./struct-ops-layout.ts";
 
 export interface LoadCollectionOptions {
   /** The object's ELF (bytes or parsed): needed to lay out its BTF as libbpf does. */
@@ -59,6 +61,8 @@ export class Collection implements Disposable {
   readonly object: ObjectSpec;
   /** Pins this load created (removed by unpin()). */
   readonly pinned: string[] = [];
+  /** Created struct_ops maps' kernel layouts by map name (registered by attachStructOps). */
+  readonly structOps = new Map<string, StructOpsLayout>();
 
   constructor(object: ObjectSpec) {
     this.object = object;
@@ -164,9 +168,12 @@ export function loadCollection(objIn: ObjectSpec, opts: LoadCollectionOptions = 
   try {
     const kernel = opts.kernel ?? sharedKernel();
     resolveKconfig(obj);
+    const ops = planStructOps(obj, kernel.btf);
+    obj = { ...obj, programs: ops.programs };
+    for (const [n, l] of ops.layouts) coll.structOps.set(n, l);
     loadObjectBtf(coll, obj, opts);
     const btfFd = coll.btf?.fd ?? 0;
-    const mapList = createMaps(coll, obj, btfFd, opts);
+    const mapList = createMaps(coll, obj, btfFd, opts, ops);
 
     const needsCore = coreRelosPresent(obj);
     if (needsCore) {
@@ -177,9 +184,11 @@ export function loadCollection(objIn: ObjectSpec, opts: LoadCollectionOptions = 
     for (const p of wantedPrograms(obj, opts.programs)) {
       const linked = linkProgram(obj, p, { kernel, ...(ext ? { ext } : {}) });
       const needsTarget = p.sectionFlags.includes("attachBtf") && p.type !== 28 /* EXT needs a target program */;
-      const btfId = needsTarget ? attachBtfId(kernel.btf!, p) : 0;
-      coll.specs.set(p.name, { spec: p, linked, attachBtfId: btfId });
-      const prog = loadOne(p, linked.insns, linked, btfId, mapList, coll.btf, ext, opts.logLevel ?? 0);
+      const st = structOpsTarget(ops, p);
+      const btfId = st ? st.attachBtfId : needsTarget ? attachBtfId(kernel.btf!, p) : 0;
+      const spec = st ? { ...p, expectedAttachType: st.expectedAttachType } : p;
+      coll.specs.set(p.name, { spec, linked, attachBtfId: btfId });
+      const prog = loadOne(spec, linked.insns, linked, btfId, mapList, coll.btf, ext, opts.logLevel ?? 0);
       coll.programs.set(p.name, prog);
       opts.onProgram?.(p.name, prog);
     }
@@ -205,9 +214,15 @@ function loadObjectBtf(coll: Collection, obj: ObjectSpec, opts: LoadCollectionOp
   coll.btf = BtfHandle.load(raw);
 }
 
-function createMaps(coll: Collection, obj: ObjectSpec, btfFd: number, opts: LoadCollectionOptions): BpfMap[] {
+function createMaps(coll: Collection, obj: ObjectSpec, btfFd: number, opts: LoadCollectionOptions, ops: StructOpsPlan): BpfMap[] {
   const list: BpfMap[] = [];
   for (const m of obj.maps) {
+    // struct_ops maps come last and no instruction refers to them: skipping one shifts no index.
+    if (m.structOps) {
+      const layout = ops.layouts.get(m.name);
+      if (layout) coll.maps.set(m.name, createStructOpsMap(m, layout, btfFd));
+      continue;
+    }
     const pinPath = m.pinning === PIN_BY_NAME ? join(opts.pinRoot ?? "/sys/fs/bpf", m.name) : undefined;
     const reused = pinPath ? reusePin(pinPath, m) : undefined;
     const map = reused ?? createMap(m, btfFd);
