@@ -1,8 +1,10 @@
 // `tsbpf map list|show ID|dump ID [--json]`: bpftool's `map show` and `map dump` views of the
-// kernel's maps (dump: hex keys and values as bpftool prints maps without BTF).
+// kernel's maps (dump: values formatted through the map's BTF, or hex without BTF).
 
 import { TsbpfError } from "../errors.ts";
-import { holders, mapDumpJson, mapDumpText, mapEntries, mapIds, mapShow, mapShowText } from "../load/object-show.ts";
+import { SysError } from "../sys/errno.ts";
+import { holders, mapIds, mapShow, mapShowText } from "../load/object-show.ts";
+import { mapDumpJson, mapDumpText, readMapDump } from "../load/map-dump.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { out } from "./output.ts";
@@ -12,8 +14,9 @@ const HELP = `usage: tsbpf map list [--json] [--pids]
        tsbpf map dump ID [--json]
 
 list/show: the kernel's maps as \`bpftool map show\` prints them (--json: bpftool -j fields).
-dump: every entry, keys and values in hex as \`bpftool map dump\` prints a map without BTF
-(per-CPU maps: one value per possible CPU).`;
+dump: every entry as \`bpftool map dump\` prints it: keys and values formatted through the map's BTF
+(structs, enums by name, strings, .data/.bss variables by name), or in hex for a map without BTF;
+per-CPU maps show one value per possible CPU. --json: bpftool -j's hex bytes plus "formatted".`;
 
 function id(s: string | undefined): number {
   const n = Number(s);
@@ -37,9 +40,11 @@ export const command: Command = {
       return 0;
     }
     if (sub === "dump") {
-      const { info, entries } = mapEntries(id(arg));
-      out(json ? JSON.stringify(mapDumpJson(info, entries)) + "\n" : mapDumpText(info, entries));
-      return 0;
+      const d = readMapDump(id(arg));
+      out(json ? mapDumpJson(d) : mapDumpText(d));
+      if (d.walkErrno === undefined) return 0;
+      // bpftool also stops here and fails; the entries read so far are printed above.
+      throw new SysError("MAP_GET_NEXT_KEY", d.walkErrno, `map ${d.info.id} cannot be walked by key`, {}, "queue, stack and ring buffer maps have no keys to list");
     }
     throw new TsbpfError("USAGE", `map: unknown subcommand '${sub ?? ""}'`, {}, "list, show ID, dump ID");
   },

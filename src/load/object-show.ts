@@ -1,4 +1,4 @@
-// bpftool's views of loaded programs and maps (`prog show`, `map show`, `map dump` without BTF),
+// bpftool's views of loaded programs and maps (`prog show`, `map show`),
 // in its text layout and with its --json field names: kernel info by id, memlock and frozen from
 // fdinfo, the processes holding each object from /proc, load time as wall-clock seconds.
 
@@ -24,7 +24,8 @@ export interface MapShow {
 
 const byNumber = (table: Record<string, number>) => new Map(Object.entries(table).map(([k, v]) => [v, k.toLowerCase()] as const));
 const PROG_NAMES = byNumber(PROG_TYPE);
-const MAP_NAMES = byNumber(MAP_TYPE);
+// libbpf names the deprecated cgroup storage types by their old names.
+const MAP_NAMES = new Map([...byNumber(MAP_TYPE), [MAP_TYPE.CGROUP_STORAGE_DEPRECATED, "cgroup_storage"], [MAP_TYPE.PERCPU_CGROUP_STORAGE_DEPRECATED, "percpu_cgroup_storage"]]);
 
 export const progTypeName = (t: number): string => PROG_NAMES.get(t) ?? `type ${t}`;
 export const mapTypeName = (t: number): string => MAP_NAMES.get(t) ?? `type ${t}`;
@@ -147,67 +148,3 @@ export function mapShowText(m: MapShow): string {
 
 export const progIds = (): number[] => allIds("prog");
 export const mapIds = (): number[] => allIds("map");
-
-export interface MapEntry { key: Uint8Array; value: Uint8Array[] }
-
-/** Every entry of a map by id (per-CPU maps: one value per possible CPU). */
-export function mapEntries(id: number): { info: MapInfo; entries: MapEntry[] } {
-  const fd = getFdById("map", id);
-  try {
-    const info = mapInfo(fd);
-    const perCpu = PERCPU_MAP_TYPES.has(info.type);
-    const slot = perCpu ? Math.ceil(info.valueSize / 8) * 8 : info.valueSize;
-    const n = perCpu ? numPossibleCpus() : 1;
-    const entries: MapEntry[] = [];
-    let prev: Uint8Array | null = null;
-    for (let guard = 0; guard <= info.maxEntries; guard++) {
-      const key = new Uint8Array(info.keySize);
-      if (!mapGetNextKey(fd, prev, key)) break;
-      const all = new Uint8Array(slot * n);
-      if (mapLookupElem(fd, key, all)) {
-        entries.push({ key, value: Array.from({ length: n }, (_, c) => all.slice(c * slot, c * slot + info.valueSize)) });
-      }
-      prev = key;
-    }
-    return { info, entries };
-  } finally {
-    closeQuietly(fd);
-  }
-}
-
-/** bpftool's fprint_hex: "%02x" bytes, two spaces after every 8th, a newline after every 16th. */
-export function hexBytes(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) {
-    if (i > 0) s += i % 16 === 0 ? "\n" : i % 8 === 0 ? "  " : " ";
-    s += b[i].toString(16).padStart(2, "0");
-  }
-  return s;
-}
-
-/** `bpftool map dump` for a map without BTF: hex keys and values, then the element count. */
-export function mapDumpText(info: MapInfo, entries: readonly MapEntry[]): string {
-  let s = "";
-  const perCpu = PERCPU_MAP_TYPES.has(info.type);
-  for (const e of entries) {
-    if (!perCpu) {
-      const breakNames = info.keySize > 16 || info.valueSize > 16;
-      const single = info.keySize + info.valueSize <= 24 && !breakNames;
-      s += `key:${breakNames ? "\n" : " "}${hexBytes(e.key)}${single ? "  " : "\n"}value:${breakNames ? "\n" : " "}${hexBytes(e.value[0])}\n`;
-    } else {
-      s += `key:\n${hexBytes(e.key)}\n`;
-      e.value.forEach((v, c) => { s += `value (CPU ${pad2(c)}): ${hexBytes(v)}\n`; });
-    }
-  }
-  return s + `Found ${entries.length} element${entries.length === 1 ? "" : "s"}\n`;
-}
-
-const hexList = (b: Uint8Array) => Array.from(b, (x) => "0x" + x.toString(16).padStart(2, "0"));
-
-/** `bpftool -j map dump` for a map without BTF. */
-export function mapDumpJson(info: MapInfo, entries: readonly MapEntry[]): unknown[] {
-  const perCpu = PERCPU_MAP_TYPES.has(info.type);
-  return entries.map((e) => perCpu
-    ? { key: hexList(e.key), values: e.value.map((v, cpu) => ({ cpu, value: hexList(v) })) }
-    : { key: hexList(e.key), value: hexList(e.value[0]) });
-}
