@@ -116,6 +116,9 @@ export function collectStructOpsRelos(elf: ElfFile, btf: Btf | undefined, maps: 
       if (prog.type !== PROG_TYPE.STRUCT_OPS) {
         throw opsError(`struct_ops reloc ${map.name}: prog ${prog.name} is not struct_ops BPF program`, where, `put '${prog.name}' in a SEC("struct_ops/…") section`);
       }
+      // libbpf ≤ 1.2 records the member index as the program's expected attach type at open (the
+      // loader replaces it with the kernel struct's index); newer libbpf leaves 0 until load.
+      if (!prog.expectedAttachType) prog.expectedAttachType = index;
       ops.funcs = ops.funcs.filter((f) => f.index !== index);
       ops.funcs.push({ member: member.name, index, offset: moff, program: prog.name });
     }

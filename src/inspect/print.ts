@@ -19,6 +19,10 @@ function mapLine(m: MapReport): string[] {
   if (m.initialData) extra.push(`data ${m.initialData.size} bytes, ${m.initialData.nonZero} non-zero`);
   if (m.inner) extra.push(`inner ${m.inner.type} key ${m.inner.keySize} value ${m.inner.valueSize} max ${m.inner.maxEntries}`);
   if (m.initSlots.length) extra.push(`values ${m.initSlots.map((s) => `[${s.slot}]=${s.name}`).join(" ")}`);
+  if (m.structOps) {
+    const o = m.structOps;
+    extra.push(`struct ${o.type}${o.kernelValueType ? ` as ${o.kernelValueType}` : ""} in ${o.section}${o.autocreate ? "" : " (not created)"}: ${o.funcs.map((f) => `${f.member}=${f.program}`).join(" ")}`);
+  }
   return [m.name, m.type.toLowerCase(), key, value, String(m.maxEntries), extra.join(", ")];
 }
 

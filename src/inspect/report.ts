@@ -9,6 +9,7 @@ import { attachTypeName, mapTypeName, progTypeName, type MapSpec, type ObjectSpe
 import { linkProgram, type KernelSymbols } from "../link/index.ts";
 import { isTsbpfError } from "../errors.ts";
 import { cTypeName } from "./ctype.ts";
+import { structOpsLayout } from "../load/struct-ops-layout.ts";
 
 export interface RelocationReport {
   /** 8-byte slot in the function, as llvm-objdump and libbpf number instructions. */
@@ -53,6 +54,20 @@ export interface MapReport {
   initSlots: { slot: number; name: string }[];
   /** Global data: its size and how many bytes are non-zero (the bytes themselves in --json). */
   initialData?: { size: number; nonZero: number; hex: string };
+  structOps?: StructOpsReport;
+}
+
+/** A struct_ops map: its struct, how it registers, which program fills each callback. */
+export interface StructOpsReport {
+  type: string;
+  section: string;
+  link: boolean;
+  autocreate: boolean;
+  funcs: { member: string; program: string }[];
+  /** The target kernel's wrapper value type (its size is the map's value size there). */
+  kernelValueType?: string;
+  /** Object members the target kernel's struct lacks (all zero, so skipped). */
+  skipped?: string[];
 }
 
 export interface ExternReport {
@@ -89,7 +104,7 @@ const MAP_FLAGS: readonly [number, string][] = [
   [1 << 0, "NO_PREALLOC"], [1 << 1, "NO_COMMON_LRU"], [1 << 2, "NUMA_NODE"], [1 << 3, "RDONLY"],
   [1 << 4, "WRONLY"], [1 << 5, "STACK_BUILD_ID"], [1 << 6, "ZERO_SEED"], [1 << 7, "RDONLY_PROG"],
   [1 << 8, "WRONLY_PROG"], [1 << 9, "CLONE"], [1 << 10, "MMAPABLE"], [1 << 11, "PRESERVE_ELEMS"],
-  [1 << 12, "INNER_MAP"],
+  [1 << 12, "INNER_MAP"], [1 << 13, "LINK"],
 ];
 
 function flagNames(flags: number): string[] {
@@ -128,7 +143,27 @@ function mapReport(m: MapSpec, btf: Btf | undefined): MapReport {
   if (btf && m.valueType) r.valueType = cTypeName(btf, m.valueType);
   if (m.inner) r.inner = mapReport(m.inner, btf);
   if (m.data) r.initialData = { size: m.data.length, nonZero: m.data.reduce((n, x) => n + (x ? 1 : 0), 0), hex: hex(m.data) };
+  if (m.structOps) {
+    const o = m.structOps;
+    r.structOps = { type: o.typeName, section: o.section, link: o.link, autocreate: o.autocreate, funcs: o.funcs.map((f) => ({ member: f.member, program: f.program })) };
+    r.initialData = { size: o.data.length, nonZero: o.data.reduce((n, x) => n + (x ? 1 : 0), 0), hex: hex(o.data) };
+  }
   return r;
+}
+
+/** A struct_ops map against the target kernel: libbpf creates it with the kernel's wrapper value size. */
+function structOpsAgainst(r: MapReport, m: MapSpec, obj: ObjectSpec, target: Btf, warnings: string[]): void {
+  if (!r.structOps || !obj.btf) return;
+  try {
+    const l = structOpsLayout(m, obj.btf, target);
+    r.valueSize = l.valueSize;
+    r.valueType = `struct ${l.valueType}`;
+    r.structOps.kernelValueType = l.valueType;
+    if (l.skipped.length) r.structOps.skipped = l.skipped;
+  } catch (e) {
+    if (!isTsbpfError(e)) throw e;
+    warnings.push(`${e.message}: loading will fail${e.hint ? ` (${e.hint})` : ""}`);
+  }
 }
 
 function sourceFileOf(p: ProgramSpec, obj: ObjectSpec, ext: ReturnType<typeof objectExt>): string | undefined {
@@ -203,7 +238,11 @@ export function inspectObject(obj: ObjectSpec, opts: InspectOptions = {}): Objec
     kernelVersion: obj.kernelVersion,
     programs: obj.programs.map((p) => programReport(p, obj, opts, ext, warnings)),
     subprograms: obj.subprograms.map((s) => s.name),
-    maps: obj.maps.map((m) => mapReport(m, obj.btf)),
+    maps: obj.maps.map((m) => {
+      const r = mapReport(m, obj.btf);
+      if (target) structOpsAgainst(r, m, obj, target, warnings);
+      return r;
+    }),
     externs: externReports(obj, target, warnings),
     core: { summary: summarize(fixups), fixups },
     warnings,
