@@ -10,7 +10,7 @@ import { RingBuffer } from "../load/ringbuf.ts";
 import { typedJson } from "../load/typed.ts";
 import { MAP_TYPE } from "../sys/constants.ts";
 import { VerifierError } from "../sys/progload.ts";
-import { decodeEvent, eventType } from "../render/events.ts";
+import { decodeEvent, eventType } from "../load/event-type.ts";
 import { renderMaps } from "../render/maps.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";

@@ -20,3 +20,10 @@ export { decodeValue, encodeValue, encodeInto, resolveType, typeSize, typedJson,
 export { TypedMap, type TypedEntry } from "./typed-map.ts";
 export { attachBySection, attachCollection, defaultCgroup, Attachments, type AttachOptions, type AttachOutcome } from "./attach.ts";
 export { uprobeOffset, readHostElf, type HostSymbol } from "./attach-uprobe.ts";
+export { events, type EventOptions } from "./events.ts";
+export { eventType, decodeEvent } from "./event-type.ts";
+export { Socket, attachSocket, detachSocket, socketFilter, type SocketFamily, type SocketFilterState } from "./socket.ts";
+export { ProgAttachment, type ProgAttachOptions } from "./prog-attachment.ts";
+export { describeFd, targetHint } from "./target-hint.ts";
+export { withNetns, openCurrentNetns, setns, dupFd, CLONE_NEWNET } from "../sys/netns.ts";
+export { AF, SOCK, IPPROTO, SOL_SOCKET, SO, MSG, type SockAddr } from "../sys/socket.ts";

@@ -1,9 +1,10 @@
-// Ring buffer and perf buffer records decoded through the object's BTF. A ringbuf map has no value
-// type, so the record's type is chosen by name and size (see eventType) — documented in `tsbpf run --help`.
+// Which BTF type a ring buffer's or perf event array's records hold, and records decoded through it.
+// A ringbuf map has no value type, so the record's type is chosen by name and size (see eventType),
+// as documented in `tsbpf run --help`.
 
 import type { Btf, BtfType } from "../../btf/index.ts";
 import type { MapSpec } from "../elf/spec.ts";
-import { decodeValue, hex, resolveType, type TypedValue } from "../load/typed.ts";
+import { decodeValue, hex, resolveType, type TypedValue } from "./typed.ts";
 
 /** Struct types of the object (not pulled in from vmlinux through a trace context or task_struct). */
 function structs(btf: Btf): BtfType[] {

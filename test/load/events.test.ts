@@ -1,0 +1,40 @@
+// Decoded records as an async iterator, against the live kernel: a perf event array written by a
+// getpid tracepoint (our own getpid() calls arrive as the u32 the program sent), and typed errors.
+
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { ROOT, haveBun, haveKernelBtf, haveRoot } from "../support/env.ts";
+
+const live = haveBun() && haveRoot() && haveKernelBtf();
+const load = live ? await import("../../src/load/index.ts") : ({} as typeof import("../../src/load/index.ts"));
+const sys = live ? await import("../../src/sys/door.ts") : ({} as typeof import("../../src/sys/door.ts"));
+
+describe.skipIf(!live)("events(): decoded ring and perf buffer records", () => {
+  test("perf event array: each getpid() of ours arrives as the u32 the program wrote", async () => {
+    using coll = load.loadCollectionFile(join(ROOT, "fixtures/obj/maps_basic.o"));
+    using _att = load.attachCollection(coll);
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 10_000);
+    const me = sys.door().syscall(39 /* getpid */);
+    const it = load.events(coll, "m_perf", { type: "u32", signal: stop.signal });
+    // The reader exists once the first next() runs; calls made before it are not in the buffer.
+    const first = it.next();
+    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 3; i++) sys.door().syscall(39);
+    let ours = 0;
+    for (let r = await first; !r.done; r = await it.next()) {
+      if (r.value === me && ++ours === 3) break;
+    }
+    await it.return(undefined);
+    clearTimeout(timer);
+    expect(ours).toBe(3);
+  });
+
+  test("bad names are typed errors", async () => {
+    using coll = load.loadCollectionFile(join(ROOT, "fixtures/obj/exec_events.o"));
+    await expect(load.events(coll, "nope").next()).rejects.toThrow(/no map 'nope'/);
+    await expect(load.events(coll, "events", { type: "struct nope" }).next()).rejects.toThrow(/no type 'struct nope'/);
+    using basic = load.loadCollectionFile(join(ROOT, "fixtures/obj/maps_basic.o"));
+    await expect(load.events(basic, "m_hash").next()).rejects.toThrow(/neither a ring buffer nor a perf event array/);
+  });
+});
