@@ -1,6 +1,7 @@
 // Attach a loaded program the way its section name says (libbpf's auto-attach rules): tracepoints,
-// raw_tp, tp_btf/fentry/lsm, kprobes, uprobes, cpu-clock sampling, XDP, tcx and cgroup programs.
-// Programs that need a target only the user's own code has (sockets, sockmaps, netns) are skipped.
+// raw_tp, tp_btf/fentry/lsm, kprobes, uprobes, cpu-clock sampling, XDP, tcx and cgroup programs;
+// sk_skb/sk_msg and sk_lookup/flow_dissector when the options name their sockmap or netns (libbpf
+// never auto-attaches those). Socket filters need a socket only the user's code has: skipped.
 
 import { existsSync, readFileSync } from "node:fs";
 import type { ProgramSpec } from "../elf/spec.ts";
@@ -10,6 +11,7 @@ import { parseCpuList, possibleCpus } from "./cpus.ts";
 import { Link, type ProgramLike } from "./link.ts";
 import type { Collection } from "./object.ts";
 import { OpenFile } from "./target.ts";
+import type { BpfMap } from "./map.ts";
 import { uprobeOffset } from "./attach-uprobe.ts";
 
 export interface AttachOptions {
@@ -26,6 +28,16 @@ export interface AttachOptions {
   uprobePid?: number;
   /** Sampling frequency of perf_event programs, in Hz. */
   perfFreq?: number;
+  /**
+   * The SOCKMAP/SOCKHASH that sk_skb and sk_msg programs attach to: a map of the collection by name
+   * (attachCollection), or any map handle. Without it they are skipped, as libbpf skips them.
+   */
+  sockmap?: string | { fd: number };
+  /**
+   * The network namespace sk_lookup and flow_dissector programs attach to: a path
+   * (/proc/self/ns/net, /var/run/netns/NAME) or an open namespace fd. Without it they are skipped.
+   */
+  netns?: string | { fd: number };
 }
 
 /** What happened to one program: its links, or why it was not attached. */
@@ -63,11 +75,7 @@ function parseUprobeTarget(tail: string, spec: ProgramSpec): { binary: string; f
 }
 
 const SKIP: Partial<Record<number, string>> = {
-  [PROG_TYPE.SOCKET_FILTER]: "socket filters attach to a socket (SO_ATTACH_BPF) that your own program opens",
-  [PROG_TYPE.SK_SKB]: "sk_skb programs attach to a sockmap the user fills with sockets",
-  [PROG_TYPE.SK_MSG]: "sk_msg programs attach to a sockmap the user fills with sockets",
-  [PROG_TYPE.SK_LOOKUP]: "sk_lookup programs attach to a network namespace; no target chosen",
-  [PROG_TYPE.FLOW_DISSECTOR]: "flow dissectors attach to a network namespace; no target chosen",
+  [PROG_TYPE.SOCKET_FILTER]: "socket filters attach to a socket your own program opens (attachSocket(prog, socket): SO_ATTACH_BPF)",
   [PROG_TYPE.SYSCALL]: "syscall programs are run, not attached: use `tsbpf test-run`",
   [PROG_TYPE.STRUCT_OPS]: "struct_ops programs are registered through their struct_ops map",
   [PROG_TYPE.EXT]: "freplace programs need a target program",
@@ -85,7 +93,7 @@ const SKIP: Partial<Record<number, string>> = {
  * Attach one program by its section. Returns the links, or a reason when the program has no
  * target the section can name. Failures are SysError/TsbpfError (no link left behind).
  */
-export function attachBySection(prog: ProgramLike, spec: ProgramSpec, opts: AttachOptions = {}): Link[] | { skipped: string } {
+export function attachBySection(prog: ProgramLike, spec: ProgramSpec, opts: AttachOptions = {}, maps?: ReadonlyMap<string, BpfMap>): Link[] | { skipped: string } {
   const sec = spec.section;
   const tail = spec.attachTo;
   const t = spec.type;
@@ -139,9 +147,31 @@ export function attachBySection(prog: ProgramLike, spec: ProgramSpec, opts: Atta
       using cg = OpenFile.cgroup(opts.cgroup ?? defaultCgroup());
       return [Link.cgroup(prog, cg, spec.expectedAttachType)];
     }
+    case PROG_TYPE.SK_SKB:
+    case PROG_TYPE.SK_MSG: {
+      if (sec === "sk_skb") return { skipped: "SEC(\"sk_skb\") names no attach point (use sk_skb/stream_parser, sk_skb/stream_verdict or sk_skb/verdict)" };
+      if (opts.sockmap === undefined) return { skipped: "sk_skb and sk_msg programs attach to a sockmap: name it with the sockmap option (libbpf does not auto-attach them)" };
+      return [Link.sockmap(prog, sockmapOf(opts.sockmap, spec, maps), spec.expectedAttachType)];
+    }
+    case PROG_TYPE.SK_LOOKUP:
+    case PROG_TYPE.FLOW_DISSECTOR: {
+      if (opts.netns === undefined) return { skipped: "sk_lookup and flow_dissector programs attach to a network namespace: name it with the netns option, e.g. /proc/self/ns/net (libbpf does not auto-attach them)" };
+      if (typeof opts.netns !== "string") return [Link.netns(prog, opts.netns, spec.expectedAttachType)];
+      using ns = OpenFile.open(opts.netns);
+      return [Link.netns(prog, ns, spec.expectedAttachType)];
+    }
     default:
       return { skipped: `no attach rule for SEC("${sec}") (program type ${t})` };
   }
+}
+
+/** The sockmap option as a map: a handle as given, or a name looked up among the collection's maps. */
+function sockmapOf(m: string | { fd: number }, spec: ProgramSpec, maps: ReadonlyMap<string, BpfMap> | undefined): { fd: number } {
+  if (typeof m !== "string") return m;
+  const found = maps?.get(m);
+  if (found) return found;
+  throw new TsbpfError("LOAD_BAD_INPUT", `prog '${spec.name}' (SEC("${spec.section}")): no map named '${m}' to attach to`, {},
+    maps ? `the object's maps: ${[...maps.keys()].join(", ") || "none"}` : "a map name needs the collection: use attachCollection, or pass the map itself");
 }
 
 function attachProbe(prog: ProgramLike, spec: ProgramSpec, opts: AttachOptions): Link[] | { skipped: string } {
@@ -190,7 +220,7 @@ export function attachCollection(coll: Collection, opts: AttachOptions = {}): At
     for (const [name, prog] of coll.programs) {
       const spec = coll.specs.get(name)?.spec;
       if (!spec) continue;
-      const r = attachBySection(prog, spec, opts);
+      const r = attachBySection(prog, spec, opts, coll.maps);
       out.outcomes.push(Array.isArray(r) ? { program: name, section: spec.section, links: r } : { program: name, section: spec.section, skipped: r.skipped });
     }
     return out;

@@ -11,6 +11,7 @@ import { FdOwner, closeQuietly } from "./fd.ts";
 import { ifIndex, ifIndexExists } from "./target.ts";
 import { SysError } from "../sys/errno.ts";
 import { attachTypeNumber } from "./program.ts";
+import { targetHint } from "./target-hint.ts";
 
 /** Anything with a program fd (a Program, or a bare fd wrapper). */
 export interface ProgramLike {
@@ -125,7 +126,26 @@ export class Link extends FdOwner {
 
   /** A cgroup program on a cgroup v2 directory fd (an OpenFile.cgroup()). */
   static cgroup(prog: ProgramLike, cgroup: { fd: number }, attachType: AttachTypeName | number): Link {
-    return new Link(linkCreate({ progFd: prog.fd, targetFd: cgroup.fd, attachType: attachTypeNumber(attachType) }), `cgroup ${attachType}`);
+    const t = attachTypeNumber(attachType);
+    return new Link(onTarget(cgroup.fd, t, `cgroup ${attachType}`, () => linkCreate({ progFd: prog.fd, targetFd: cgroup.fd, attachType: t })), `cgroup ${attachType}`);
+  }
+
+  /**
+   * sk_skb (SK_SKB_STREAM_PARSER/STREAM_VERDICT/SK_SKB_VERDICT) and sk_msg (SK_MSG_VERDICT) programs
+   * on a SOCKMAP or SOCKHASH, as a sockmap link (6.10+). Attach before adding sockets: a socket
+   * takes the map's programs when it enters the map. For older kernels use ProgAttachment.attach.
+   */
+  static sockmap(prog: ProgramLike, map: { fd: number }, attachType: AttachTypeName | number): Link {
+    const t = attachTypeNumber(attachType);
+    const what = `sockmap ${attachType}`;
+    return new Link(onTarget(map.fd, t, what, () => linkCreate({ progFd: prog.fd, targetFd: map.fd, attachType: t })), what);
+  }
+
+  /** sk_lookup (SK_LOOKUP) and flow_dissector (FLOW_DISSECTOR) programs on a network namespace fd. */
+  static netns(prog: ProgramLike, netns: { fd: number }, attachType: AttachTypeName | number): Link {
+    const t = attachTypeNumber(attachType);
+    const what = `netns ${attachType}`;
+    return new Link(onTarget(netns.fd, t, what, () => linkCreate({ progFd: prog.fd, targetFd: netns.fd, attachType: t })), what);
   }
 
   info(): LinkInfo {
@@ -149,6 +169,16 @@ export class Link extends FdOwner {
   /** Replace the link's program. */
   update(prog: ProgramLike): void {
     linkUpdate(this.fd, prog.fd);
+  }
+}
+
+/** Run an attach to a map/netns/cgroup fd; when it fails, say what the target fd really is. */
+function onTarget(fd: number, attachType: number, what: string, attach: () => number): number {
+  try {
+    return attach();
+  } catch (e) {
+    if (e instanceof SysError) throw new SysError(e.command, e.errno, what, {}, targetHint(fd, attachType, e.errno) ?? e.hint);
+    throw e;
   }
 }
 
