@@ -1,0 +1,304 @@
+// Socket-level attach points on the live kernel: a socket filter on a UDP socket (which datagrams
+// the kernel delivers is the oracle), sk_skb/sk_msg programs on sockmaps redirecting real TCP bytes,
+// sk_lookup steering connections and a flow dissector in a network namespace this test creates
+// (bpftool link/net and PROG_QUERY see them), and the typed errors for wrong targets.
+
+import { describe, expect, test, beforeAll, afterAll } from "vitest";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readlinkSync } from "node:fs";
+import { haveBun, haveRoot, haveTool, run, ROOT } from "../support/env.ts";
+import { bpftoolJson, openFds } from "./kernel.ts";
+import { exit, movImm } from "./insns.ts";
+import type { Socket as SocketT } from "../../src/load/socket.ts";
+import type { OpenFile as OpenFileT } from "../../src/load/target.ts";
+
+const live = haveBun() && haveRoot() && haveTool("bpftool", "version") && haveTool("ip", "-V");
+const load = live ? await import("../../src/load/index.ts") : ({} as typeof import("../../src/load/index.ts"));
+const { Socket, Link, ProgAttachment, BpfMap, Program, OpenFile, attachSocket, detachSocket, socketFilter, attachedPrograms, loadCollectionFile, attachBySection, attachCollection, withNetns } = load;
+
+const obj = (name: string) => `${ROOT}fixtures/obj/${name}.o`;
+const NS = `tsbpf-N-${process.pid}`;
+
+/** Every fd this process holds: bpf objects (openFds) and sockets. */
+function heldFds(): string[] {
+  const socks: string[] = [];
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      const t = readlinkSync(`/proc/self/fd/${fd}`);
+      if (t.startsWith("socket:")) socks.push(`${fd} ${t}`);
+    } catch {
+      continue;
+    }
+  }
+  return [...openFds(), ...socks.sort()];
+}
+
+function counter(map: { getNumber(k: number): bigint | undefined }, key: number): bigint {
+  return map.getNumber(key) ?? -1n;
+}
+
+function errorOf(f: () => unknown): { code?: string; command?: string; errnoName?: string; hint?: string; message?: string } {
+  try {
+    f();
+  } catch (e) {
+    return e as { code?: string };
+  }
+  throw new Error("expected an error");
+}
+
+/** A connected TCP pair over loopback: [client, accepted server side]. */
+function tcpPair(): [SocketT, SocketT] {
+  using listener = Socket.tcp().bind().listen();
+  const client = Socket.tcp().connect("127.0.0.1", listener.localPort());
+  const server = listener.accept(2000);
+  if (!server) throw new Error("loopback accept timed out");
+  return [client, server];
+}
+
+describe.skipIf(!live)("socket filter (SO_ATTACH_BPF)", () => {
+  test("drops the UDP datagrams of the configured length, delivers the others, and counts both", () => {
+    using coll = loadCollectionFile(obj("sock_filter_udp"));
+    const prog = coll.programs.get("udp_drop")!;
+    const config = coll.maps.get("filter_config")!;
+    const counts = coll.maps.get("filter_counts")!;
+    using rx = Socket.udp().bind();
+    using tx = Socket.udp();
+    const port = rx.localPort();
+    expect(socketFilter(rx)).toEqual({ kind: "none" });
+    attachSocket(prog, rx);
+    expect(socketFilter(rx)).toEqual({ kind: "ebpf" });
+    config.set(0, 13);
+    const lengths = [5, 13, 20, 13, 7, 1];
+    for (const n of lengths) tx.sendTo("x".repeat(n), "127.0.0.1", port);
+    const got: number[] = [];
+    for (let b = rx.recv(65536, 300); b !== undefined; b = rx.recv(65536, 100)) got.push(b.byteLength);
+    expect(got).toEqual(lengths.filter((n) => n !== 13));
+    expect([counter(counts, 0), counter(counts, 1)]).toEqual([2n, 4n]);
+
+    // The port rule: datagrams to this socket's port are all dropped.
+    config.set(0, 0);
+    config.set(1, port);
+    tx.sendTo("to-the-port", "127.0.0.1", port);
+    expect(rx.recv(65536, 200)).toBeUndefined();
+    expect(counter(counts, 0)).toBe(3n);
+
+    detachSocket(rx);
+    expect(socketFilter(rx)).toEqual({ kind: "none" });
+    tx.sendTo("x".repeat(13), "127.0.0.1", port);
+    expect(rx.recv(65536, 1000)?.byteLength).toBe(13);
+    expect(counter(counts, 0) + counter(counts, 1)).toBe(7n);
+  });
+
+  test("wrong targets are typed errors with hints; no fd left behind", () => {
+    const before = heldFds();
+    {
+      using coll = loadCollectionFile(obj("sock_filter_udp"));
+      const prog = coll.programs.get("udp_drop")!;
+      using xdp = Program.load({ type: "XDP", insns: [movImm(0, 2), exit()], license: "GPL" });
+      const s = Socket.udp();
+      const fd = s.fd;
+      // Not a socket filter program: the kernel's bpf_prog_get_type refuses it.
+      expect(errorOf(() => attachSocket(xdp, s))).toMatchObject({ code: "SYS", command: "setsockopt", errnoName: "EINVAL", hint: expect.stringMatching(/SOCKET_FILTER/) });
+      // Nothing to detach.
+      expect(errorOf(() => detachSocket(s))).toMatchObject({ errnoName: "ENOENT", hint: expect.stringMatching(/no filter/) });
+      s.close();
+      expect(errorOf(() => attachSocket(prog, s))).toMatchObject({ code: "LOAD_CLOSED" });
+      expect(errorOf(() => attachSocket(prog, fd))).toMatchObject({ errnoName: "EBADF", hint: expect.stringMatching(/not open/) });
+      // A BPF map fd is not a socket.
+      expect(errorOf(() => attachSocket(prog, coll.maps.get("filter_counts")!.fd))).toMatchObject({ errnoName: "ENOTSOCK", hint: expect.stringMatching(/not a socket/) });
+    }
+    expect(heldFds()).toEqual(before);
+  });
+
+  test("attach by section skips socket filters with the reason", () => {
+    using coll = loadCollectionFile(obj("sock_filter_udp"));
+    using att = attachCollection(coll);
+    expect(att.outcomes).toEqual([{ program: "udp_drop", section: "socket", skipped: expect.stringMatching(/attachSocket/) }]);
+  });
+});
+
+describe.skipIf(!live)("sockmap programs (sk_skb, sk_msg)", () => {
+  test("sk_skb parser + verdict links on a SOCKMAP echo a peer's bytes back through the kernel", () => {
+    using coll = loadCollectionFile(obj("sock_redirect"));
+    const echoMap = coll.maps.get("echo_map")!;
+    const stats = coll.maps.get("stats")!;
+    const parser = coll.programs.get("echo_parser")!;
+    const verdict = coll.programs.get("echo_verdict")!;
+    const lp = Link.sockmap(parser, echoMap, "SK_SKB_STREAM_PARSER");
+    const lv = Link.sockmap(verdict, echoMap, "SK_SKB_STREAM_VERDICT");
+    // bpftool 7.1 predates sockmap links (6.10) and prints the link type's number: 14 is
+    // BPF_LINK_TYPE_SOCKMAP in include/uapi/linux/bpf.h.
+    const shown = bpftoolJson<{ id: number; type: string | number; prog_id: number }>(["link", "show", "id", String(lv.id)]);
+    expect(shown).toMatchObject({ id: lv.id, type: 14, prog_id: verdict.id });
+    expect(lv.info()).toMatchObject({ type: 14, progId: verdict.id });
+    expect(attachedPrograms(echoMap, "SK_SKB_STREAM_VERDICT")).toEqual([verdict.id]);
+    expect(attachedPrograms(echoMap, "SK_SKB_STREAM_PARSER")).toEqual([parser.id]);
+
+    const [client, server] = tcpPair();
+    using _c = client;
+    using _s = server;
+    echoMap.set(0, server.fd);
+    // A sockmap read from user space answers the socket's cookie (SO_COOKIE).
+    expect(echoMap.getNumber(0)).toBe(server.cookie());
+    client.send("hello, sockmap");
+    expect(client.recvText(14, 2000)).toBe("hello, sockmap");
+    expect(server.recv(64, 100)).toBeUndefined(); // redirected, never queued to the server's reader
+    expect([counter(stats, 0), counter(stats, 1)]).toEqual([14n, 14n]);
+
+    lv.close();
+    lp.close();
+    expect(attachedPrograms(echoMap, "SK_SKB_STREAM_VERDICT")).toEqual([]);
+    // Sockets entering the map now get no programs: bytes reach the server as usual.
+    const [c2, s2] = tcpPair();
+    using _c2 = c2;
+    using _s2 = s2;
+    echoMap.set(1, s2.fd);
+    c2.send("plain");
+    expect(s2.recvText(5, 2000)).toBe("plain");
+    expect(counter(stats, 1)).toBe(14n);
+  });
+
+  test("sk_msg verdict by PROG_ATTACH: sendmsg bytes move into another socket's receive queue; close() detaches", () => {
+    using coll = loadCollectionFile(obj("sock_redirect"));
+    const msgMap = coll.maps.get("msg_map")!;
+    const stats = coll.maps.get("stats")!;
+    const prog = coll.programs.get("msg_to_slot1")!;
+    const att = ProgAttachment.attach(prog, msgMap, "SK_MSG_VERDICT", { what: "sockmap msg_map" });
+    expect(att.attached()).toEqual([prog.id]);
+    const bpftoolProg = bpftoolJson<{ id: number; type: string }>(["prog", "show", "id", String(prog.id)]);
+    expect(bpftoolProg).toMatchObject({ id: prog.id, type: "sk_msg" });
+
+    const [a, b] = tcpPair();
+    const [c, d] = tcpPair();
+    using _a = a, _b = b, _c = c, _d = d;
+    msgMap.set(0, a.fd);
+    msgMap.set(1, d.fd);
+    a.send("steered bytes");
+    expect(d.recvText(13, 2000)).toBe("steered bytes");
+    expect(b.recv(64, 100)).toBeUndefined();
+    expect([counter(stats, 2), counter(stats, 3)]).toEqual([13n, 1n]);
+
+    att.close();
+    att.close();
+    expect(attachedPrograms(msgMap, "SK_MSG_VERDICT")).toEqual([]);
+    const [e, f] = tcpPair();
+    using _e = e, _f = f;
+    msgMap.set(0, e.fd);
+    e.send("direct");
+    expect(f.recvText(6, 2000)).toBe("direct");
+    expect(counter(stats, 3)).toBe(1n);
+  });
+
+  test("attach by section: sk_skb/sk_msg need the sockmap option; a map name resolves in the collection", () => {
+    using coll = loadCollectionFile(obj("sock_redirect"));
+    {
+      using att = attachCollection(coll);
+      expect(att.outcomes.map((o) => ("skipped" in o ? o.skipped : "attached"))).toEqual([
+        expect.stringMatching(/sockmap option/), expect.stringMatching(/sockmap option/), expect.stringMatching(/sockmap option/),
+      ]);
+    }
+    {
+      using att = attachCollection(coll, { sockmap: "msg_map" });
+      expect(att.links.map((l) => l.info().progId)).toEqual(["echo_parser", "echo_verdict", "msg_to_slot1"].map((n) => coll.programs.get(n)!.id));
+      expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_MSG_VERDICT")).toEqual([coll.programs.get("msg_to_slot1")!.id]);
+      expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_SKB_STREAM_VERDICT")).toEqual([coll.programs.get("echo_verdict")!.id]);
+    }
+    expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_MSG_VERDICT")).toEqual([]);
+    const spec = coll.specs.get("msg_to_slot1")!.spec;
+    expect(errorOf(() => attachBySection(coll.programs.get("msg_to_slot1")!, spec, { sockmap: "no_such_map" }, coll.maps))).toMatchObject({ code: "LOAD_BAD_INPUT", hint: expect.stringMatching(/echo_map, msg_map, stats/) });
+  });
+
+  test("a non-sockmap target and closed fds are typed errors naming the target; no fd left behind", () => {
+    const before = heldFds();
+    {
+      using coll = loadCollectionFile(obj("sock_redirect"));
+      const prog = coll.programs.get("msg_to_slot1")!;
+      const stats = coll.maps.get("stats")!;
+      expect(errorOf(() => Link.sockmap(prog, stats, "SK_MSG_VERDICT"))).toMatchObject({ code: "SYS", command: "LINK_CREATE", hint: expect.stringMatching(/SOCKMAP or SOCKHASH map; target fd \d+ is a map ARRAY/) });
+      expect(errorOf(() => ProgAttachment.attach(prog, stats, "SK_MSG_VERDICT"))).toMatchObject({ command: "PROG_ATTACH", hint: expect.stringMatching(/SOCKMAP or SOCKHASH/) });
+      using m = BpfMap.create({ mapType: "SOCKMAP", keySize: 4, valueSize: 8, maxEntries: 1 });
+      const fd = m.fd;
+      m.close();
+      expect(errorOf(() => Link.sockmap(prog, m, "SK_MSG_VERDICT"))).toMatchObject({ code: "LOAD_CLOSED" });
+      expect(errorOf(() => Link.sockmap(prog, { fd }, "SK_MSG_VERDICT"))).toMatchObject({ errnoName: "EBADF", hint: expect.stringMatching(/not open/) });
+      expect(errorOf(() => ProgAttachment.attach(prog, fd, "SK_MSG_VERDICT"))).toMatchObject({ command: "fcntl", errnoName: "EBADF" });
+    }
+    expect(heldFds()).toEqual(before);
+  });
+});
+
+describe.skipIf(!live)("network namespace programs (sk_lookup, flow_dissector)", () => {
+  let ns: OpenFileT;
+  beforeAll(() => {
+    run("ip", ["netns", "add", NS]);
+    run("ip", ["-n", NS, "link", "set", "lo", "up"]);
+    ns = OpenFile.open(`/var/run/netns/${NS}`);
+  });
+  afterAll(() => {
+    ns?.close();
+    spawnSync("ip", ["netns", "del", NS]);
+  });
+
+  test("sk_lookup steers connections to port 7007 onto a listener bound elsewhere, until the link closes", () => {
+    using coll = loadCollectionFile(obj("sock_lookup"));
+    const prog = coll.programs.get("steer_7007")!;
+    const lookupMap = coll.maps.get("lookup_map")!;
+    const stats = coll.maps.get("ns_stats")!;
+    using listener = withNetns(ns.fd, () => Socket.tcp().bind("127.0.0.1", 0).listen());
+    lookupMap.set(0, listener.fd);
+    const connect7007 = () => withNetns(ns.fd, () => Socket.tcp()).connect("127.0.0.1", 7007);
+    expect(errorOf(connect7007)).toMatchObject({ command: "connect", errnoName: "ECONNREFUSED" });
+
+    const link = Link.netns(prog, ns, "SK_LOOKUP");
+    const shown = bpftoolJson<{ type: string; prog_id: number; netns_ino: number; attach_type: string }>(["link", "show", "id", String(link.id)]);
+    expect(shown).toMatchObject({ type: "netns", prog_id: prog.id, attach_type: "sk_lookup" });
+    expect(attachedPrograms(ns, "SK_LOOKUP")).toEqual([prog.id]);
+    {
+      using client = connect7007();
+      using conn = listener.accept(2000);
+      expect(conn).toBeDefined();
+      expect(conn!.localPort()).toBe(7007); // the listener took a connection to a port it is not bound to
+      client.send("via sk_lookup");
+      expect(conn!.recvText(13, 2000)).toBe("via sk_lookup");
+    }
+    expect(counter(stats, 0)).toBe(1n);
+    link.close();
+    expect(attachedPrograms(ns, "SK_LOOKUP")).toEqual([]);
+    expect(errorOf(connect7007)).toMatchObject({ errnoName: "ECONNREFUSED" });
+  });
+
+  test("flow dissector: test runs fill the flow keys from crafted frames; a netns link shows in bpftool net", () => {
+    using coll = loadCollectionFile(obj("sock_lookup"));
+    const prog = coll.programs.get("dissect_ipv4")!;
+    // Ethernet + IPv4 (10.1.2.3 → 10.4.5.6, UDP) + UDP 1234 → 53.
+    const frame = Uint8Array.from([
+      ...new Array(12).fill(0), 0x08, 0x00,
+      0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 1, 2, 3, 10, 4, 5, 6,
+      0x04, 0xd2, 0x00, 0x35, 0, 8, 0, 0,
+    ]);
+    const r = prog.run({ data: frame, dataOutSize: 56 });
+    expect(r.retval).toBe(0); // BPF_OK
+    const k = new DataView(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+    // struct bpf_flow_keys: nhoff u16 @0, thoff u16 @2, addr_proto u16 @4, is_frag/first/encap u8 @6..8,
+    // ip_proto u8 @9, n_proto be16 @10, sport be16 @12, dport be16 @14, ipv4_src @16, ipv4_dst @20.
+    expect([k.getUint16(0, true), k.getUint16(2, true), k.getUint16(4, true), r.data[9], k.getUint16(10, false)]).toEqual([14, 34, 0x0800, 17, 0x0800]);
+    expect([k.getUint16(12, false), k.getUint16(14, false)]).toEqual([1234, 53]);
+    expect([...r.data.subarray(16, 24)]).toEqual([10, 1, 2, 3, 10, 4, 5, 6]);
+    // An ARP frame is not ours to dissect.
+    expect(prog.run({ data: Uint8Array.from([...new Array(12).fill(0), 0x08, 0x06, ...new Array(28).fill(0)]), dataOutSize: 56 }).retval).toBe(2); // BPF_DROP
+
+    using att = attachCollection(coll, { netns: `/var/run/netns/${NS}`, sockmap: "lookup_map" });
+    expect(att.outcomes.map((o) => o.program)).toEqual(["steer_7007", "dissect_ipv4"]);
+    // bpftool 7.1's JSON for flow_dissector is malformed (["id":N]); its text form is read instead.
+    const net = run("ip", ["netns", "exec", NS, "bpftool", "net", "show"]);
+    expect(/^flow_dissector:\n((?:id \d+\n?)*)/m.exec(net)?.[1].trim()).toBe(`id ${prog.id}`);
+    expect(attachedPrograms(ns, "FLOW_DISSECTOR")).toEqual([prog.id]);
+    expect(attachedPrograms(ns, "SK_LOOKUP")).toEqual([coll.programs.get("steer_7007")!.id]);
+  });
+
+  test("a netns program on a cgroup directory is refused with a hint naming the target", () => {
+    using coll = loadCollectionFile(obj("sock_lookup"));
+    using cg = OpenFile.cgroup("/sys/fs/cgroup/unified");
+    expect(errorOf(() => Link.netns(coll.programs.get("steer_7007")!, cg, "SK_LOOKUP"))).toMatchObject({ code: "SYS", hint: expect.stringMatching(/network namespace.*is directory/) });
+  });
+});
