@@ -26,4 +26,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: "map", summary: "kernel maps: list, show ID, dump ID (bpftool's views)", load: () => import("./map.ts") },
   { name: "run", summary: "load, attach by section, stream ring/perf buffer events as JSON, print maps on exit", load: () => import("./run.ts") },
   { name: "test-run", summary: "run one program of an object with BPF_PROG_TEST_RUN: retval, duration, output data", load: () => import("./test-run.ts") },
+  { name: "feature", summary: "what this kernel supports: program/map types, helpers per program type (bpftool feature probe)", load: () => import("./feature.ts") },
 ];

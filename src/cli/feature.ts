@@ -1,0 +1,50 @@
+// `tsbpf feature [--json] [--section S]... [--full]`: what this kernel supports — program types, map
+// types, helpers per program type, misc — probed and printed as `bpftool feature probe kernel` does.
+
+import { TsbpfError } from "../errors.ts";
+import { featureJson, featureText } from "../load/feature-print.ts";
+import { SECTIONS, probeKernel, type Section } from "../load/feature-report.ts";
+import { parseArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+import { err, out } from "./output.ts";
+
+const HELP = `usage: tsbpf feature [--json] [--section S]... [--full]
+
+Probe what the running kernel supports, as \`bpftool feature probe kernel\` does: load a tiny
+program of every program type, create a tiny map of every map type, and load a call to every helper
+from every program type that loads (the verifier's answer says whether that type may use it).
+Type and helper names come from the kernel's BTF, so types newer than tsbpf's tables show up.
+  --section S   only this section (repeatable): system (sysctls, kernel config, bpf() syscall),
+                program_types, map_types, helpers, misc (large programs, bounded loops, ISA v2-v4)
+  --full        also probe bpf_trace_printk, bpf_trace_vprintk and bpf_probe_write_user
+                (left out by default: loading them writes a warning to the kernel log)
+  --json        bpftool -j's object: system_config, syscall_config, program_types, map_types,
+                helpers ("xdp_available_helpers": [...]), misc
+Needs root (CAP_BPF, CAP_SYS_ADMIN…): without it most probes answer "not available".
+Exit status 2 on bad usage.`;
+
+function sections(list: readonly string[] | undefined): Section[] {
+  const out: Section[] = [];
+  for (const s of list ?? []) {
+    if (!(SECTIONS as readonly string[]).includes(s)) {
+      throw new TsbpfError("USAGE", `feature: unknown section '${s}'`, {}, `one of ${SECTIONS.join(", ")}`);
+    }
+    out.push(s as Section);
+  }
+  return out;
+}
+
+export const command: Command = {
+  name: "feature",
+  help: HELP,
+  async run(argv: string[]): Promise<number> {
+    const a = parseArgs(argv, { repeated: ["--section"], booleans: ["--json", "--full"] }, "feature");
+    if (a.positionals.length > 0) throw new TsbpfError("USAGE", `feature: unexpected argument '${a.positionals[0]}'`, {}, "see 'tsbpf feature --help'");
+    const report = probeKernel({ sections: sections(a.lists.get("--section")), full: a.flags.has("--full") });
+    // bpftool's notes on stderr when a source of facts is missing.
+    if (report.system && !report.system.sysctls) err("procfs not mounted, skipping related probes\n");
+    if (report.system?.config.problem) err(`skipping kernel config: ${report.system.config.problem}\n`);
+    out(a.flags.has("--json") ? JSON.stringify(featureJson(report)) + "\n" : featureText(report));
+    return 0;
+  },
+};

@@ -1,0 +1,383 @@
+// What the running kernel supports, found the way `bpftool feature probe kernel` finds it (libbpf's
+// libbpf_probes.c): load a tiny program of each type, create a tiny map of each type, and load
+// "call helper; exit" per program type, reading the verifier's log to tell "no such helper here"
+// from any other complaint. Every probe returns a typed Probe and closes what it opened.
+
+import { release, version } from "node:os";
+import { Btf } from "../../btf/btf.ts";
+import { encodeBtf } from "../../btf/encode.ts";
+import { INT_SIGNED } from "../../btf/types.ts";
+import { loadBtfFile } from "../../btf/file.ts";
+import { call, exit, gotol, jlt, jlt32, jne, jeq32, mov64, sub64, R0 } from "../../asm/builder.ts";
+import { encode } from "../../asm/encode.ts";
+import type { Insn } from "../../asm/insn.ts";
+import { HELPER_NAMES } from "../../asm/helper-names.ts";
+import { TsbpfError } from "../errors.ts";
+import { mapCreate, progLoadRaw, type MapCreateAttrs, type ProgLoadAttrs } from "../sys/bpf.ts";
+import { ATTACH_TYPE, MAP_F, MAP_TYPE, PROG_F, PROG_TYPE, type MapTypeName, type ProgTypeName } from "../sys/constants.ts";
+import { door } from "../sys/door.ts";
+import { ENOSYS, ENOTSUPP, EINVAL, errnoName, isSysError } from "../sys/errno.ts";
+import { VerifierError, btfLoad, logSummary, progLoad } from "../sys/progload.ts";
+import { featureNames, type FeatureNames } from "./feature-names.ts";
+
+/** A probe's answer; `detail` says why in the kernel's words where it gave any. */
+export type Probe =
+  | { status: "available"; detail: string }
+  | { status: "unavailable"; detail: string; errno?: number }
+  /** The probe cannot tell (helpers of tracing/struct_ops programs; a program type that does not load). */
+  | { status: "undetermined"; detail: string; errno?: number };
+
+// ---- program loads ------------------------------------------------------------------------------
+
+/** What a probe load of one program type needs, and the rejection that proves the type exists. */
+interface LoadShape {
+  expectedAttachType?: number;
+  kernVersion?: number;
+  progFlags?: number;
+  attachBtfId?: number;
+  /** For types that cannot load without a real target: this errno and log text mean "supported". */
+  expect?: { errno: number; message?: string };
+}
+
+/** LINUX_VERSION_CODE of the running kernel (kprobe programs once had to match it; now ignored). */
+function kernelVersionCode(): number {
+  // Debian kernels report the ABI release (6.1.0-…) in uname -r and the real one in uname -v.
+  const m = /Debian (\d+)\.(\d+)\.(\d+)/.exec(version()) ?? /^(\d+)\.(\d+)\.(\d+)/.exec(release());
+  if (!m) return 0;
+  return (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(255, Number(m[3]));
+}
+
+/**
+ * libbpf's choices (probe_prog_load): the attach type each type must declare, and for tracing, LSM
+ * and freplace programs — which need a real BTF target — attach_btf_id 1 (not a function) so that a
+ * kernel that knows the type answers with that specific complaint.
+ */
+function loadShape(type: number): LoadShape {
+  switch (type) {
+    case PROG_TYPE.CGROUP_SOCK_ADDR: return { expectedAttachType: ATTACH_TYPE.CGROUP_INET4_CONNECT };
+    case PROG_TYPE.CGROUP_SOCKOPT: return { expectedAttachType: ATTACH_TYPE.CGROUP_GETSOCKOPT };
+    case PROG_TYPE.SK_LOOKUP: return { expectedAttachType: ATTACH_TYPE.SK_LOOKUP };
+    case PROG_TYPE.KPROBE: return { kernVersion: kernelVersionCode() };
+    case PROG_TYPE.LIRC_MODE2: return { expectedAttachType: ATTACH_TYPE.LIRC_MODE2 };
+    case PROG_TYPE.NETFILTER: return { expectedAttachType: ATTACH_TYPE.NETFILTER };
+    case PROG_TYPE.SYSCALL: return { progFlags: PROG_F.SLEEPABLE };
+    case PROG_TYPE.TRACING:
+      return { expectedAttachType: ATTACH_TYPE.TRACE_FENTRY, attachBtfId: 1, expect: { errno: EINVAL, message: "attach_btf_id 1 is not a function" } };
+    // libbpf declares BPF_MODIFY_RETURN for LSM too: the kernel checks the BTF target before the
+    // attach type, so the answer is the same.
+    case PROG_TYPE.LSM:
+      return { expectedAttachType: ATTACH_TYPE.MODIFY_RETURN, attachBtfId: 1, expect: { errno: EINVAL, message: "attach_btf_id 1 is not a function" } };
+    case PROG_TYPE.EXT:
+      return { attachBtfId: 1, expect: { errno: EINVAL, message: "Cannot replace kernel functions" } };
+    // struct_ops programs need a struct_ops type; without one a kernel that has them says ENOTSUPP.
+    case PROG_TYPE.STRUCT_OPS: return { expect: { errno: ENOTSUPP } };
+    default: return {};
+  }
+}
+
+const LOG_SIZE = 4096;
+
+/** Buffers and attributes reused across the thousands of helper probes (one load each). */
+class Loader {
+  readonly log = new Uint8Array(LOG_SIZE);
+  private readonly decoder = new TextDecoder();
+  private attrs: ProgLoadAttrs = { progType: 0, insns: new Uint8Array(0), license: "GPL" };
+  private shapeOf = -1;
+
+  /** Load once with a level-1 log; the fd is closed at once. */
+  load(type: number, insns: Uint8Array, shape: LoadShape): { ok: boolean; errno: number; log: string } {
+    if (this.shapeOf !== type || this.attrs.insns !== insns) {
+      this.attrs = {
+        progType: type, insns, license: "GPL", logLevel: 1, logBuf: this.log,
+        expectedAttachType: shape.expectedAttachType, kernVersion: shape.kernVersion,
+        progFlags: shape.progFlags, attachBtfId: shape.attachBtfId,
+      };
+      this.shapeOf = type;
+    }
+    this.log[0] = 0;
+    const r = progLoadRaw(this.attrs);
+    if (r.ret >= 0) {
+      door().close(r.ret);
+      return { ok: true, errno: 0, log: "" };
+    }
+    const end = this.log.indexOf(0);
+    return { ok: false, errno: -r.ret, log: this.decoder.decode(this.log.subarray(0, end < 0 ? LOG_SIZE : end)) };
+  }
+}
+
+let shared: Loader | undefined;
+const loader = (): Loader => (shared ??= new Loader());
+
+const RET0 = encode([mov64(R0, 0), exit()]);
+
+function why(errno: number, log: string): string {
+  return log.trim() ? `${errnoName(errno)}: ${logSummary(log)}` : errnoName(errno);
+}
+
+function typeNumber<T extends Record<string, number>>(table: T, t: (keyof T & string) | number, what: string): number {
+  if (typeof t === "number") {
+    if (!Number.isInteger(t) || t < 0 || t > 0xffffffff) throw new TsbpfError("LOAD_BAD_INPUT", `${what} ${t} is not a u32`, {}, "type numbers come from the kernel's enum");
+    return t;
+  }
+  const n = table[t];
+  if (n === undefined) throw new TsbpfError("LOAD_BAD_INPUT", `unknown ${what} ${t}`, {}, `one of ${Object.keys(table).join(", ")}`);
+  return n;
+}
+
+/** Does this kernel load programs of `type`? (bpftool's "eBPF program_type X is available") */
+export function probeProgramType(type: ProgTypeName | number): Probe {
+  const t = typeNumber(PROG_TYPE, type, "program type");
+  const shape = loadShape(t);
+  const r = loader().load(t, RET0, shape);
+  if (shape.expect) {
+    const { errno, message } = shape.expect;
+    if (!r.ok && r.errno === errno && (message === undefined || r.log.includes(message))) {
+      return { status: "available", detail: `the kernel knows the type (${errnoName(errno)}${message ? `: ${message}` : ""} without a real target)` };
+    }
+    if (r.ok) return { status: "unavailable", detail: "a program without a target loaded: this kernel does not check the type as expected" };
+    return { status: "unavailable", errno: r.errno, detail: why(r.errno, r.log) };
+  }
+  if (r.ok) return { status: "available", detail: "loaded" };
+  return { status: "unavailable", errno: r.errno, detail: why(r.errno, r.log) };
+}
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+/** Helpers of these program types depend on the attach target; like libbpf, we do not guess. */
+const NO_HELPER_PROBE: ReadonlySet<number> = new Set([PROG_TYPE.TRACING, PROG_TYPE.EXT, PROG_TYPE.LSM, PROG_TYPE.STRUCT_OPS]);
+
+// The verifier's words (kernel/bpf/verifier.c, check_helper_call): an id it does not know at all;
+// a helper this program type may not call (before 6.x "unknown func", now "program of this type
+// cannot use helper").
+const NO_SUCH_HELPER = "invalid func ";
+const NOT_FOR_TYPE = ["unknown func ", "program of this type cannot use helper "];
+
+const callInsns = new Uint8Array(16);
+const callView = new DataView(callInsns.buffer);
+callInsns.set(encode([call(0), exit()]));
+
+export function helperId(helper: number | string): number {
+  if (typeof helper === "number") {
+    if (!Number.isInteger(helper) || helper < 0 || helper > 0x7fffffff) throw new TsbpfError("LOAD_BAD_INPUT", `helper id ${helper} is not a non-negative s32`, {}, "helper ids are enum bpf_func_id values");
+    return helper;
+  }
+  const i = HELPER_NAMES.indexOf(helper.replace(/^bpf_/, ""));
+  if (i < 0) throw new TsbpfError("LOAD_BAD_INPUT", `unknown helper ${helper}`, {}, "a helper name like bpf_map_lookup_elem (asm/helper-names.ts), or its id");
+  return i;
+}
+
+/** The log line that holds `needle` (the verifier's reason), for a probe's detail. */
+function lineWith(log: string, at: number): string {
+  const start = log.lastIndexOf("\n", at) + 1;
+  const end = log.indexOf("\n", at);
+  return log.slice(start, end < 0 ? log.length : end);
+}
+
+function helperVerdict(r: { ok: boolean; errno: number; log: string }): Probe {
+  if (r.ok) return { status: "available", detail: "loaded" };
+  for (const m of [NO_SUCH_HELPER, ...NOT_FOR_TYPE]) {
+    const at = r.log.indexOf(m);
+    if (at >= 0) return { status: "unavailable", errno: r.errno, detail: lineWith(r.log, at) };
+  }
+  // No log: the kernel refused before verifying (the type itself does not load).
+  if (!r.log.trim()) return { status: "undetermined", errno: r.errno, detail: `the program type does not load (${errnoName(r.errno)})` };
+  return { status: "available", detail: `the verifier took the call and rejected something else: ${logSummary(r.log)}` };
+}
+
+const NO_PROBE: Probe = { status: "undetermined", detail: "this program type's helpers depend on its attach target; a probe without one cannot tell" };
+
+/**
+ * May programs of `progType` call helper `helper`? Loads "call helper; exit": loading, or any
+ * rejection other than "no such helper (here)", means the verifier accepted the call itself.
+ */
+export function probeHelper(progType: ProgTypeName | number, helper: number | string): Probe {
+  return probeHelpers(progType, [helperId(helper)])[0];
+}
+
+/** probeHelper for many helpers of one program type (what the report does: one shape, one buffer). */
+export function probeHelpers(progType: ProgTypeName | number, helpers: readonly (number | string)[]): Probe[] {
+  const t = typeNumber(PROG_TYPE, progType, "program type");
+  const ids = helpers.map(helperId);
+  if (NO_HELPER_PROBE.has(t)) return ids.map(() => NO_PROBE);
+  const shape = loadShape(t);
+  const l = loader();
+  return ids.map((id) => {
+    callView.setInt32(4, id, true);
+    return helperVerdict(l.load(t, callInsns, shape));
+  });
+}
+
+// ---- maps ---------------------------------------------------------------------------------------
+
+interface MapShape {
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  mapFlags?: number;
+  mapExtra?: bigint;
+  btfVmlinuxValueTypeId?: number;
+  /** A BTF value type holding a bpf_spin_lock (local storage maps require BTF). */
+  localStorageBtf?: boolean;
+  /** Map-in-map: a hash map as the inner template. */
+  inner?: boolean;
+  expectErrno?: number;
+}
+
+const PAGE_SIZE = 4096;
+
+/** libbpf's shapes (probe_map_create): the smallest map each type accepts. */
+function mapShape(type: number): MapShape {
+  const base = { keySize: 4, valueSize: 4, maxEntries: 1 };
+  switch (type) {
+    case MAP_TYPE.STACK_TRACE: return { ...base, valueSize: 8 };
+    case MAP_TYPE.LPM_TRIE: return { keySize: 8, valueSize: 8, maxEntries: 1, mapFlags: MAP_F.NO_PREALLOC };
+    // struct bpf_cgroup_storage_key { u64 cgroup_inode_id; u32 attach_type; }: 16 bytes with its padding.
+    case MAP_TYPE.CGROUP_STORAGE_DEPRECATED:
+    case MAP_TYPE.PERCPU_CGROUP_STORAGE_DEPRECATED: return { keySize: 16, valueSize: 8, maxEntries: 0 };
+    case MAP_TYPE.QUEUE:
+    case MAP_TYPE.STACK: return { ...base, keySize: 0 };
+    case MAP_TYPE.SK_STORAGE:
+    case MAP_TYPE.INODE_STORAGE:
+    case MAP_TYPE.TASK_STORAGE:
+    case MAP_TYPE.CGRP_STORAGE: return { keySize: 4, valueSize: 8, maxEntries: 0, mapFlags: MAP_F.NO_PREALLOC, localStorageBtf: true };
+    case MAP_TYPE.RINGBUF:
+    case MAP_TYPE.USER_RINGBUF: return { keySize: 0, valueSize: 0, maxEntries: PAGE_SIZE };
+    // Any struct_ops map needs a vmlinux value type; id 1 is none, and a kernel with struct_ops says ENOTSUPP.
+    case MAP_TYPE.STRUCT_OPS: return { ...base, btfVmlinuxValueTypeId: 1, expectErrno: ENOTSUPP };
+    case MAP_TYPE.BLOOM_FILTER: return { ...base, keySize: 0 };
+    // One page of arena, mmap-able anywhere (map_extra 0).
+    case MAP_TYPE.ARENA: return { keySize: 0, valueSize: 0, maxEntries: 1, mapFlags: MAP_F.MMAPABLE, mapExtra: 0n };
+    case MAP_TYPE.ARRAY_OF_MAPS:
+    case MAP_TYPE.HASH_OF_MAPS: return { ...base, inner: true };
+    default: return base;
+  }
+}
+
+/** struct bpf_spin_lock { int val; }; struct val { int cnt; struct bpf_spin_lock l; }; (ids 1, 2, 3). */
+function localStorageBtf(): Uint8Array {
+  const btf = Btf.fromTypes([
+    { kind: "int", id: 1, name: "", nameOff: 0, size: 4, encoding: INT_SIGNED, bitOffset: 0, bits: 32 },
+    { kind: "struct", id: 2, name: "bpf_spin_lock", nameOff: 0, size: 4, kindFlag: false, members: [{ name: "val", nameOff: 0, type: 1, bitOffset: 0, bitfieldSize: 0 }] },
+    { kind: "struct", id: 3, name: "val", nameOff: 0, size: 8, kindFlag: false, members: [
+      { name: "cnt", nameOff: 0, type: 1, bitOffset: 0, bitfieldSize: 0 },
+      { name: "l", nameOff: 0, type: 2, bitOffset: 32, bitfieldSize: 0 },
+    ] },
+  ]);
+  return encodeBtf(btf);
+}
+
+/** MAP_CREATE returning the fd or -errno (mapCreate throws; a probe wants the errno). */
+function tryMapCreate(a: MapCreateAttrs): number {
+  try {
+    return mapCreate(a);
+  } catch (e) {
+    if (isSysError(e)) return -e.errno;
+    throw e;
+  }
+}
+
+/** Does this kernel create maps of `type`? (bpftool's "eBPF map_type X is available") */
+export function probeMapType(type: MapTypeName | number): Probe {
+  const t = typeNumber(MAP_TYPE, type, "map type");
+  const s = mapShape(t);
+  const fds: number[] = [];
+  try {
+    const attrs: MapCreateAttrs = {
+      mapType: t, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries,
+      mapFlags: s.mapFlags, mapExtra: s.mapExtra, btfVmlinuxValueTypeId: s.btfVmlinuxValueTypeId,
+    };
+    if (s.localStorageBtf) {
+      let btfFd: number;
+      try {
+        btfFd = btfLoad(localStorageBtf()).fd;
+      } catch (e) {
+        if (isSysError(e)) return { status: "undetermined", errno: e.errno, detail: `the probe's BTF did not load (${e.errnoName})` };
+        throw e;
+      }
+      fds.push(btfFd);
+      Object.assign(attrs, { btfFd, btfKeyTypeId: 1, btfValueTypeId: 3 });
+    }
+    if (s.inner) {
+      const inner = tryMapCreate({ mapType: MAP_TYPE.HASH, keySize: 4, valueSize: 4, maxEntries: 1 });
+      if (inner < 0) return { status: "undetermined", errno: -inner, detail: `the inner hash map was refused (${errnoName(-inner)})` };
+      fds.push(inner);
+      attrs.innerMapFd = inner;
+    }
+    const fd = tryMapCreate(attrs);
+    if (fd >= 0) fds.push(fd);
+    if (s.expectErrno !== undefined) {
+      if (fd < 0 && -fd === s.expectErrno) return { status: "available", detail: `the kernel knows the type (${errnoName(s.expectErrno)} without a real value type)` };
+      return fd >= 0
+        ? { status: "unavailable", detail: "a map without a value type was created: this kernel does not check the type as expected" }
+        : { status: "unavailable", errno: -fd, detail: errnoName(-fd) };
+    }
+    return fd >= 0 ? { status: "available", detail: "created" } : { status: "unavailable", errno: -fd, detail: errnoName(-fd) };
+  } finally {
+    for (const fd of fds) door().close(fd);
+  }
+}
+
+// ---- misc ---------------------------------------------------------------------------------------
+
+export interface MiscFeature {
+  /** bpftool's JSON key. */
+  key: string;
+  /** bpftool's words: "<plain> is available". */
+  plain: string;
+  insns: () => Insn[];
+}
+
+/** BPF_MAXINSNS: the old per-program limit; kernels since 5.3 take a million for privileged users. */
+const BPF_MAXINSNS = 4096;
+
+/** bpftool's misc probes, each a socket filter using the feature (tools/bpf/bpftool/feature.c). */
+export const MISC_FEATURES: readonly MiscFeature[] = [
+  { key: "have_large_insn_limit", plain: "Large program size limit", insns: () => [...Array.from({ length: BPF_MAXINSNS }, () => mov64(R0, 1)), exit()] },
+  // A loop counting r0 down from 10: refused before bounded loops (5.3) as a back-edge.
+  { key: "have_bounded_loops", plain: "Bounded loop support", insns: () => [mov64(R0, 10), sub64(R0, 1), jne(R0, 0, -2), exit()] },
+  // v2: BPF_JLT/JLE/JSLT/JSLE.
+  { key: "have_v2_isa_extension", plain: "ISA extension v2", insns: () => [mov64(R0, 0), jlt(R0, 0, 1), mov64(R0, 1), exit()] },
+  // v3: the JMP32 class.
+  { key: "have_v3_isa_extension", plain: "ISA extension v3", insns: () => [mov64(R0, 0), jlt32(R0, 0, 1), mov64(R0, 1), exit()] },
+  // v4: gotol (BPF_JMP32 | BPF_JA with a 32-bit offset), which came with the sign-extending loads.
+  { key: "have_v4_isa_extension", plain: "ISA extension v4", insns: () => [mov64(R0, 0), jeq32(R0, 1, 1), gotol(1), mov64(R0, 1), exit()] },
+];
+
+/** The program a misc probe loads, encoded. */
+export function miscInsns(f: MiscFeature): Uint8Array {
+  return encode(f.insns());
+}
+
+/** Loads without a log first, as bpftool does: a 4097-instruction program's log would not fit a small buffer. */
+export function probeMisc(f: MiscFeature): Probe {
+  try {
+    const { fd } = progLoad({ progType: PROG_TYPE.SOCKET_FILTER, insns: miscInsns(f), license: "GPL" });
+    door().close(fd);
+    return { status: "available", detail: "loaded" };
+  } catch (e) {
+    if (e instanceof VerifierError) return { status: "unavailable", errno: e.errno, detail: `${e.errnoName}: ${e.summary}` };
+    if (isSysError(e)) return { status: "unavailable", errno: e.errno, detail: e.errnoName };
+    throw e;
+  }
+}
+
+/** Is there a bpf() system call at all? Anything but ENOSYS to an empty PROG_LOAD says yes. */
+export function probeBpfSyscall(): Probe {
+  const r = progLoadRaw({ progType: PROG_TYPE.UNSPEC, insns: new Uint8Array(0), license: "" });
+  if (r.ret >= 0) door().close(r.ret);
+  return r.ret === -ENOSYS ? { status: "unavailable", errno: ENOSYS, detail: "ENOSYS" } : { status: "available", detail: r.ret < 0 ? errnoName(-r.ret) : "loaded" };
+}
+
+// ---- names --------------------------------------------------------------------------------------
+
+export const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
+
+/** Program/map type and helper names from the running kernel's BTF, or our tables without it. */
+export function kernelFeatureNames(path = VMLINUX_BTF): FeatureNames {
+  try {
+    return featureNames({ btf: loadBtfFile(path), source: path });
+  } catch (e) {
+    if (e instanceof TsbpfError) return featureNames();
+    throw e;
+  }
+}
