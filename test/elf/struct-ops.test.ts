@@ -11,8 +11,9 @@ import { loadObject, parseElf, type MapSpec } from "../../src/elf/index.ts";
 import { TsbpfError } from "../../src/errors.ts";
 import { haveRoot, haveTool, ROOT, run } from "../support/env.ts";
 import { buildTracer, traceObjects } from "../link/oracle.ts";
+import { structOpsLinkObject } from "./struct-ops-link.ts";
 
-const FIXTURES = ["struct_ops_cc", "struct_ops_cc_link"].map((n) => join(ROOT, `fixtures/obj/${n}.o`));
+const CC = join(ROOT, "fixtures/obj/struct_ops_cc.o");
 
 interface JsonType { id: number; kind: string; name: string; size?: number; type_id?: number; vars?: { type_id: number; offset: number; size: number }[]; members?: { name: string; type_id: number; bits_offset: number }[] }
 
@@ -43,8 +44,9 @@ function relocations(path: string, section: string): { offset: number; symbol: s
   return out;
 }
 
-describe.skipIf(!haveTool("bpftool") || !haveTool("llvm-objdump-19"))("struct_ops maps vs bpftool and llvm-objdump", () => {
-  test.each(FIXTURES.map((p) => [p.replace(/.*\//, ""), p] as const))("%s", (_n, path) => {
+describe.skipIf(!haveTool("bpftool") || !haveTool("llvm-objdump-19") || !haveTool("clang-19"))("struct_ops maps vs bpftool and llvm-objdump", () => {
+  const objects = [CC, structOpsLinkObject()];
+  test.each(objects.map((p) => [p.replace(/.*\//, ""), p] as const))("%s", (_n, path) => {
     const obj = loadObject(readFileSync(path), { file: path });
     const types = btfTypes(path);
     const datasecs = [...types.values()].filter((t) => t.kind === "DATASEC" && (t.name === ".struct_ops" || t.name === ".struct_ops.link"));
@@ -107,14 +109,14 @@ const CORRUPTIONS: [string, { offset?: number; symbol?: string }, RegExp][] = [
 ];
 
 describe.skipIf(!haveTool("clang-19") || !haveRoot())("corrupted struct_ops relocations", () => {
-  const src = readFileSync(FIXTURES[0]);
+  const src = readFileSync(CC);
   const dir = mkdtempSync(join(tmpdir(), "tsbpf-stops-"));
   const files = CORRUPTIONS.map(([what, change], i) => {
     const f = join(dir, `bad${i}.o`);
     writeFileSync(f, corrupt(src, 0, change));
     return { what, file: f };
   });
-  const traced = traceObjects(buildTracer(), [...files.map((f) => f.file), FIXTURES[0]]);
+  const traced = traceObjects(buildTracer(), [...files.map((f) => f.file), CC]);
 
   test("libbpf opens the intact object (the control)", () => {
     expect(traced.at(-1)!.defs.length).toBe(5);
