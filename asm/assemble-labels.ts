@@ -42,38 +42,45 @@ export function resolveLabels(insns: readonly Insn[], labels: ReadonlyMap<string
     const ref = insn.meta?.ref;
     if (!ref || (ref.kind !== "label" && ref.kind !== "func")) continue;
     const target = labels.get(ref.name);
-    const d = opDesc(insn.op);
     if (target === undefined) {
       if (ref.kind === "func") {
         continue;
       }
       throw new TsbpfError(code, `undefined label '${ref.name}'`, where(i), "define it with 'NAME:' before an instruction");
     }
-    const rel = offs[target] - offs[i + 1];
-    const next: Insn = { ...insn };
-    const meta = { ...insn.meta };
-    delete meta.ref;
-    if (meta.source) next.meta = meta;
-    else delete next.meta;
-    if (d?.kind === "call") {
-      next.src = CALL_SRC.PSEUDO_CALL;
-      next.imm = rel;
-    } else if (d?.kind === "lddw") {
-      next.src = PSEUDO.FUNC;
-      next.imm = rel;
-      next.imm64 = BigInt(rel >>> 0);
-    } else if (d?.kind === "ja" && d.long) {
-      next.imm = rel;
-    } else if (d?.kind === "jmp" || d?.kind === "ja" || d?.kind === "jcond") {
-      if (rel < -32768 || rel > 32767) {
-        throw new TsbpfError(code, `jump to '${ref.name}' spans ${rel} instructions, beyond the 16-bit offset range -32768..32767`, where(i),
-          d.kind === "ja" ? "use 'gotol' for long unconditional jumps" : "invert the condition and jump over a 'gotol'");
-      }
-      next.off = rel;
-    } else {
-      throw new TsbpfError(code, `a label cannot be used by this instruction`, where(i));
-    }
-    out[i] = next;
+    out[i] = resolveRef(insn, ref.name, offs[target] - offs[i + 1], () => where(i), code);
   }
   return out;
+}
+
+/**
+ * The instruction `insn` (carrying a label or func reference named `name`) with the reference
+ * resolved to `rel` slots from the next instruction; its meta keeps only the source line.
+ */
+export function resolveRef(insn: Insn, name: string, rel: number, where: () => Where, code: ErrorCode = "ASM_SYNTAX"): Insn {
+  const d = opDesc(insn.op);
+  const next: Insn = { ...insn };
+  const meta = { ...insn.meta };
+  delete meta.ref;
+  if (meta.source) next.meta = meta;
+  else delete next.meta;
+  if (d?.kind === "call") {
+    next.src = CALL_SRC.PSEUDO_CALL;
+    next.imm = rel;
+  } else if (d?.kind === "lddw") {
+    next.src = PSEUDO.FUNC;
+    next.imm = rel;
+    next.imm64 = BigInt(rel >>> 0);
+  } else if (d?.kind === "ja" && d.long) {
+    next.imm = rel;
+  } else if (d?.kind === "jmp" || d?.kind === "ja" || d?.kind === "jcond") {
+    if (rel < -32768 || rel > 32767) {
+      throw new TsbpfError(code, `jump to '${name}' spans ${rel} instructions, beyond the 16-bit offset range -32768..32767`, where(),
+        d.kind === "ja" ? "use 'gotol' for long unconditional jumps" : "invert the condition and jump over a 'gotol'");
+    }
+    next.off = rel;
+  } else {
+    throw new TsbpfError(code, `a label cannot be used by this instruction`, where());
+  }
+  return next;
 }

@@ -25,30 +25,18 @@
 import { TsbpfError, type Where } from "../src/errors.ts";
 import { R_BPF, writeElf, type ObjFile, type ObjReloc, type ObjSection, type ObjSymbol, type SymbolBind, type SymbolType } from "../src/elf/write.ts";
 import { mapDefSize, mapsBtf, type BtfDataVar, type BtfMapDef } from "../src/elf/write-btf.ts";
-import { resolveLabels } from "./assemble-labels.ts";
+import { resolveRef } from "./assemble-labels.ts";
+import { Section, type AsmSection } from "./assemble-code.ts";
 import { parseMapDirective } from "./assemble-maps.ts";
 import { helperId } from "./helper-names.ts";
 import { encode } from "./encode.ts";
 import { decodeAt } from "./decode.ts";
-import { slotOffsets, type Insn } from "./insn.ts";
+import { joinImm64, type Insn } from "./insn.ts";
 import { parseIntLiteral, type Token } from "./lexer.ts";
 import { CALL_SRC, opDesc } from "./opcodes.ts";
 import { parseTo, type DirectiveArg, type Pos, type Stmt, type StmtSink } from "./parse.ts";
 
-export interface AsmSection {
-  name: string;
-  code: boolean;
-  flags: { alloc: boolean; write: boolean; exec: boolean };
-  nobits: boolean;
-  align: number;
-  /** Code sections: instructions (labels resolved, symbolic refs in meta.ref until relocation). */
-  insns: Insn[];
-  /** Data sections: bytes. Code sections: raw bytes from .byte/.long… not yet a whole instruction. */
-  data: number[];
-  relocs: ObjReloc[];
-  /** Line and column of each instruction of `insns` as line * 2^20 + column (0 where unknown), for messages. */
-  pos: number[];
-}
+export type { AsmSection } from "./assemble-code.ts";
 
 export interface AssembleOptions {
   /**
@@ -98,28 +86,37 @@ function isDataName(name: string): boolean {
 }
 
 class Assembler implements StmtSink {
-  private sections = new Map<string, AsmSection>();
-  private cur!: AsmSection;
+  private sections = new Map<string, Section>();
+  private cur!: Section;
   private labels = new Map<string, Label>();
   private attrs = new Map<string, SymAttrs>();
   private maps: BtfMapDef[] = [];
   private license: string | undefined;
 
-  constructor(private readonly file: string, private readonly keep = true) {
+  /** At most this many instructions are still to come (see Section's sizeHint); 0 once given out. */
+  private hint: number;
+
+  constructor(private readonly file: string, private readonly keep = true, textLength = 0) {
+    // The shortest instruction line is "exit" and a newline.
+    this.hint = Math.ceil(textLength / 5) + 1;
     this.switchTo(".text", undefined, undefined);
   }
+
+  private takeHint = (): number => {
+    const h = this.hint;
+    this.hint = 0;
+    return h;
+  };
 
   private switchTo(name: string, flags: string | undefined, type: string | undefined): void {
     let s = this.sections.get(name);
     if (!s) {
       const code = flags !== undefined ? flags.includes("x") : !isDataName(name);
       const f = flags ?? (code ? "ax" : name.startsWith(".BTF") ? "" : name.startsWith(".rodata") ? "a" : "aw");
-      s = {
-        name, code, nobits: type === "@nobits" || type === "%nobits" || (type === undefined && /^\.bss(\.|$)/.test(name)),
-        flags: { alloc: f.includes("a"), write: f.includes("w"), exec: f.includes("x") },
+      s = new Section(name, code, { alloc: f.includes("a"), write: f.includes("w"), exec: f.includes("x") },
+        type === "@nobits" || type === "%nobits" || (type === undefined && /^\.bss(\.|$)/.test(name)),
         // As llvm-mc: .text starts 4-aligned, other sections 1-aligned, until an align directive.
-        align: name === ".text" ? 4 : 1, insns: [], data: [], relocs: [], pos: [],
-      };
+        name === ".text" ? 4 : 1, this.takeHint);
       this.sections.set(name, s);
     }
     this.cur = s;
@@ -128,10 +125,7 @@ class Assembler implements StmtSink {
   /** Current location in the section: a byte offset. */
   private dot(): number {
     const s = this.cur;
-    if (!s.code) return s.data.length;
-    let n = 0;
-    for (const i of s.insns) n += i.op === 0x18 ? 16 : 8;
-    return n;
+    return s.code ? s.byteLength : s.data.length;
   }
 
   run(stmts: Stmt[]): AsmResult {
@@ -145,23 +139,31 @@ class Assembler implements StmtSink {
 
   insn(insn: Insn, line: number, column: number, file = this.file): void {
     const s = this.cur;
-    if (s.code && s.data.length === 0) {
-      s.insns.push(insn);
-      s.pos.push(packPos(line, column));
-      return;
+    if (!s.code || s.data.length !== 0) {
+      const at: Pos = { file, line, column };
+      this.checkCodeBoundary(at);
+      fail(`instruction in data section '${s.name}'`, at, "switch to a code section with .text or .section NAME,\"ax\"");
     }
-    const at: Pos = { file, line, column };
-    this.checkCodeBoundary(at);
-    if (!this.cur.code) fail(`instruction in data section '${this.cur.name}'`, at, "switch to a code section with .text or .section NAME,\"ax\"");
-    this.cur.insns.push(insn);
-    this.cur.pos.push(packPos(line, column));
+    s.addInsn(insn, packPos(line, column));
+  }
+
+  packed(op: number, dst: number, src: number, off: number, imm: number, hi: number, line: number, column: number): void {
+    const s = this.cur;
+    if (s.code && s.data.length === 0 && s.addFields(op, dst, src, off, imm, hi, packPos(line, column))) return;
+    const insn: Insn = { op, dst, src, off, imm };
+    if (op === 0x18) insn.imm64 = joinImm64(imm, hi);
+    this.insn(insn, line, column);
+  }
+
+  unpackLast(): Insn {
+    return this.cur.keep(this.cur.count - 1);
   }
 
   label(name: string, at: Pos): void {
     this.checkCodeBoundary(at);
     const prev = this.labels.get(name);
     if (prev) fail(`label '${name}' is already defined at line ${prev.at.line}`, at);
-    this.labels.set(name, { section: this.cur.name, index: this.cur.code ? this.cur.insns.length : this.cur.data.length, at });
+    this.labels.set(name, { section: this.cur.name, index: this.cur.code ? this.cur.count : this.cur.data.length, at });
   }
 
   private attr(name: string): SymAttrs {
@@ -304,9 +306,8 @@ class Assembler implements StmtSink {
       if (!r.ok) fail(`raw bytes in code section '${s.name}' are not an instruction: ${r.error.message}`, at);
       const insn = r.insn;
       insn.meta = { source: { file: at.file, line: at.line, column: at.column, text: "" } };
-      s.insns.push(insn);
-      s.pos.push(packPos(at.line, at.column));
       s.data.splice(0, need);
+      s.addInsn(insn, packPos(at.line, at.column));
     }
   }
 
@@ -383,7 +384,7 @@ class Assembler implements StmtSink {
       a.fixedSize ??= this.license.length + 1;
       this.cur = prev;
     }
-    for (const s of this.sections.values()) if (s.code) this.refIndex.set(s.name, refIndices(s.insns));
+    for (const s of this.sections.values()) if (s.code) this.refIndex.set(s.name, s.refIndices());
     const symbols = this.symbols();
     const symSet = new Map(symbols.map((s) => [s.name, s]));
     for (const s of this.sections.values()) if (s.code) this.relocate(s, symSet, symbols);
@@ -406,29 +407,21 @@ class Assembler implements StmtSink {
     return out;
   }
 
-  private slotCache = new Map<string, number[]>();
   /** Indices of the instructions of each code section that carry a meta.ref (found once, in finish()). */
   private refIndex = new Map<string, number[]>();
 
-  private refs(s: AsmSection): number[] {
+  private refs(s: Section): number[] {
     return this.refIndex.get(s.name) ?? [];
   }
 
-  private sectionBytes(s: AsmSection): number {
-    return s.code ? this.offsets(s)[s.insns.length] * 8 : s.data.length;
-  }
-
-  /** Slot index of each instruction of a code section (computed once: the layout is final by now). */
-  private offsets(s: AsmSection): number[] {
-    let offs = this.slotCache.get(s.name);
-    if (!offs) this.slotCache.set(s.name, (offs = slotOffsets(s.insns)));
-    return offs;
+  private sectionBytes(s: Section): number {
+    return s.code ? s.byteLength : s.data.length;
   }
 
   private byteOffset(l: Label): number {
     const s = this.sections.get(l.section)!;
     if (!s.code) return l.index;
-    return this.offsets(s)[l.index] * 8;
+    return s.slots[l.index] * 8;
   }
 
   /**
@@ -438,11 +431,11 @@ class Assembler implements StmtSink {
    */
   private functionStarts(): Map<string, Set<number>> {
     const starts = new Map<string, Set<number>>();
-    for (const s of this.sections.values()) if (s.code && s.insns.length > 0) starts.set(s.name, new Set([0]));
+    for (const s of this.sections.values()) if (s.code && s.count > 0) starts.set(s.name, new Set([0]));
     const mark = (l: Label | undefined) => { if (l) starts.get(l.section)?.add(l.index); };
     for (const s of this.sections.values()) {
       for (const k of this.refs(s)) {
-        const i = s.insns[k];
+        const i = s.get(k);
         if (i.meta?.ref?.kind === "func" && i.op === 0x85) mark(this.labels.get(i.meta.ref.name));
       }
     }
@@ -465,7 +458,7 @@ class Assembler implements StmtSink {
     const bounds = new Map<string, number[]>();
     for (const [sec, set] of starts) {
       const s = this.sections.get(sec)!;
-      const offs = this.offsets(s);
+      const offs = s.slots;
       bounds.set(sec, [...set].map((i) => offs[i] * 8).concat(this.sectionBytes(s)).sort((a, b) => a - b));
     }
     for (const [name, l] of this.labels) {
@@ -525,12 +518,12 @@ class Assembler implements StmtSink {
   }
 
   /** Resolve labels within a code section, then turn the remaining symbolic refs into relocations. */
-  private relocate(s: AsmSection, symSet: Map<string, ObjSymbol>, symbols: ObjSymbol[]): void {
+  private relocate(s: Section, symSet: Map<string, ObjSymbol>, symbols: ObjSymbol[]): void {
     const local = new Map<string, number>();
     for (const [name, l] of this.labels) if (l.section === s.name) local.set(name, l.index);
     const refs = this.refs(s);
     for (const i of refs) {
-      const ref = s.insns[i].meta?.ref;
+      const ref = s.get(i).meta?.ref;
       if (ref?.kind === "label" && !local.has(ref.name)) {
         const where = this.where(s, i);
         const l = this.labels.get(ref.name);
@@ -538,11 +531,17 @@ class Assembler implements StmtSink {
           l ? "jumps stay within a section; use 'call' for another function" : "define it with 'NAME:' before an instruction");
       }
     }
-    const offs = this.offsets(s);
-    const opts = { only: refs, slots: offs };
-    s.insns = resolveLabels(s.insns, local, this.keep ? opts : { ...opts, where: (i) => ({ ...this.where(s, i), insn: i }) });
+    const offs = s.slots;
     for (const i of refs) {
-      const insn = s.insns[i];
+      const insn = s.get(i);
+      const ref = insn.meta?.ref;
+      if (!ref || (ref.kind !== "label" && ref.kind !== "func")) continue;
+      const target = local.get(ref.name);
+      if (target === undefined) continue; // a func elsewhere: relocated below (labels were checked above)
+      s.set(i, resolveRef(insn, ref.name, offs[target] - offs[i + 1], () => ({ ...this.where(s, i), insn: i })));
+    }
+    for (const i of refs) {
+      const insn = s.get(i);
       const ref = insn.meta?.ref;
       if (!ref) continue;
       const d = opDesc(insn.op);
@@ -571,21 +570,21 @@ class Assembler implements StmtSink {
             next.imm = this.byteOffset(l) / 8 - 1;
             s.relocs.push({ offset, type: R_BPF.R_64_32, symbol: l.section, section: true });
           }
-          s.insns[i] = next;
+          s.set(i, next);
           continue;
         }
         const id = helperId(ref.name);
         if (id !== undefined) {
           const next = drop();
           next.imm = id;
-          s.insns[i] = next;
+          s.set(i, next);
           continue;
         }
         this.extern(ref.name, symSet, symbols);
         const next = drop();
         next.src = CALL_SRC.PSEUDO_CALL;
         next.imm = -1;
-        s.insns[i] = next;
+        s.set(i, next);
         s.relocs.push({ offset, type: R_BPF.R_64_32, symbol: ref.name });
         continue;
       }
@@ -603,19 +602,19 @@ class Assembler implements StmtSink {
           if (!l) this.extern(ref.name, symSet, symbols);
           s.relocs.push({ offset, type: R_BPF.R_64_64, symbol: ref.name });
         }
-        s.insns[i] = next;
+        s.set(i, next);
         continue;
       }
     }
   }
 
   /** Where instruction i of a code section came from: its meta.source, else (without sources) its line:column, else its index. */
-  private where(s: AsmSection, i: number): Where {
+  private where(s: Section, i: number): Where {
     return whereOf(s, i, this.file, this.keep);
   }
 
   /** `.long sym`/`.quad sym` in data: locals through their section symbol (addend in the bytes), unknown names as externs. */
-  private relocateData(s: AsmSection, symSet: Map<string, ObjSymbol>, symbols: ObjSymbol[]): void {
+  private relocateData(s: Section, symSet: Map<string, ObjSymbol>, symbols: ObjSymbol[]): void {
     if (s.nobits && (s.relocs.length > 0 || s.data.some((b) => b !== 0))) {
       fail(`section '${s.name}' holds no file data (nobits) but is given non-zero contents`, { file: this.file }, "put initialized data in .data or .rodata");
     }
@@ -645,21 +644,14 @@ class Assembler implements StmtSink {
   }
 }
 
-/** Indices of the instructions that carry a symbolic reference. */
-function refIndices(insns: readonly Insn[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < insns.length; i++) if (insns[i].meta?.ref !== undefined) out.push(i);
-  return out;
-}
-
 /**
  * Where instruction i of code section s came from: its meta.source; without one, its line:column
  * from s.pos unless `keep` (sources were kept, so this one has none: say its index).
  */
-function whereOf(s: AsmSection, i: number, file: string, keep: boolean): Where {
-  const src = s.insns[i].meta?.source;
+function whereOf(s: Section, i: number, file: string, keep: boolean): Where {
+  const src = s.objs.get(i)?.meta?.source;
   if (src) return { file: src.file, line: src.line, column: src.column };
-  const p = s.pos[i];
+  const p = s.posOf(i);
   return keep || !p ? { insn: i } : { file, line: Math.floor(p / COL), column: p % COL };
 }
 
@@ -678,55 +670,9 @@ export function assembleStmts(stmts: Stmt[], file = "<input>", opts: AssembleOpt
 /** Assemble source text. Errors are TsbpfError(ASM_SYNTAX) with file:line:column. */
 export function assemble(text: string, file = "<input>", opts: AssembleOptions = {}): AsmResult {
   const keepSource = opts.keepSource ?? true;
-  const a = new Assembler(file, keepSource);
+  const a = new Assembler(file, keepSource, text.length);
   parseTo(text, { file, keepSource }, a);
   return a.finish();
-}
-
-/**
- * Encode instructions the parser or builder made (fields already range-checked) without
- * encode()'s per-field checks; anything unusual falls back to encode() and its typed errors.
- */
-function encodeChecked(insns: readonly Insn[]): Uint8Array {
-  let n = 0;
-  for (const i of insns) n += i.op === 0x18 ? 16 : 8;
-  const out = new Uint8Array(n);
-  const known = knownOps();
-  let at = 0;
-  for (const i of insns) {
-    if ((i.dst | i.src) >>> 4 !== 0 || known[i.op] === 0) return encode(insns);
-    out[at] = i.op;
-    out[at + 1] = (i.src << 4) | i.dst;
-    out[at + 2] = i.off;
-    out[at + 3] = i.off >> 8;
-    let lo = i.imm;
-    if (i.op === 0x18) {
-      const v = i.imm64 ?? BigInt(i.imm >>> 0);
-      lo = Number(v & 0xffffffffn);
-      const hi = Number(v >> 32n);
-      out[at + 12] = hi;
-      out[at + 13] = hi >>> 8;
-      out[at + 14] = hi >>> 16;
-      out[at + 15] = hi >>> 24;
-    }
-    out[at + 4] = lo;
-    out[at + 5] = lo >>> 8;
-    out[at + 6] = lo >>> 16;
-    out[at + 7] = lo >>> 24;
-    at += i.op === 0x18 ? 16 : 8;
-  }
-  return out;
-}
-
-let knownTable: Uint8Array | undefined;
-
-/** 1 for each opcode byte the opcode table knows. */
-function knownOps(): Uint8Array {
-  if (!knownTable) {
-    knownTable = new Uint8Array(256);
-    for (let op = 0; op < 256; op++) knownTable[op] = opDesc(op) === undefined ? 0 : 1;
-  }
-  return knownTable;
 }
 
 /** The object file model for src/elf/write.ts. */
@@ -738,7 +684,7 @@ export function toObjFile(r: AsmResult): ObjFile {
       type: s.nobits ? "nobits" : "progbits",
       flags: s.flags,
       align: s.align,
-      bytes: s.code ? encodeChecked(s.insns) : new Uint8Array(s.nobits ? [] : s.data),
+      bytes: s.code ? sectionCode(s) : new Uint8Array(s.nobits ? [] : s.data),
       ...(s.nobits ? { size: s.data.length } : {}),
       relocs: s.relocs,
     }));
@@ -760,10 +706,15 @@ export function rawCode(r: AsmResult, section?: string): Uint8Array {
   if (s.relocs.length > 0) {
     const first = s.relocs[0];
     const slot = first.offset / 8;
-    const i = slotOffsets(s.insns).indexOf(slot);
-    const w = i < 0 ? undefined : whereOf(s, i, r.file, false);
+    const i = s instanceof Section ? s.slots.subarray(0, s.count + 1).indexOf(slot) : -1;
+    const w = i < 0 || !(s instanceof Section) ? undefined : whereOf(s, i, r.file, false);
     fail(`raw output cannot carry relocations: '${first.symbol}' needs one`, w?.line !== undefined ? w : { insn: slot },
       "write an ELF object (-o prog.o), or use absolute forms such as 'r1 = map[id:5]'");
   }
-  return encode(s.insns);
+  return s instanceof Section ? s.bytes() : encode(s.insns);
+}
+
+/** A code section's bytes: kept encoded while assembling. */
+function sectionCode(s: AsmSection): Uint8Array {
+  return s instanceof Section ? s.bytes() : encode(s.insns);
 }

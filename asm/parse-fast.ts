@@ -3,7 +3,7 @@
 // It accepts only what the full grammar (parse-insn.ts) accepts and builds the same Insn; any other
 // line, and every malformed one, is left to the lexer and grammar, which also produce the errors.
 
-import type { Insn, SymbolRef } from "./insn.ts";
+import { joinImm64, type Insn, type SymbolRef } from "./insn.ts";
 import { ALU_OP, CALL_SRC, CLASS, JMP_OP, MODE, PSEUDO, SIZE, SRC, type AluOp, type JmpCond } from "./opcodes.ts";
 import type { Pos, StmtSink } from "./parse.ts";
 
@@ -197,12 +197,36 @@ function atEnd(): boolean {
   return c === 59 || (c === 47 && s.charCodeAt(p + 1) === 47) || (c === 35 && spaced);
 }
 
-function mk(op: number, dst: number, src: number, off: number, imm: number): Insn {
-  return { op, dst, src, off, imm };
+// The instruction read, as scalars: an object is built only when the sink wants one (an
+// Insn per line costs the garbage collector more than reading the line).
+let iOp = 0;
+let iDst = 0;
+let iSrc = 0;
+let iOff = 0;
+let iImm = 0;
+/** ld_imm64 only: the high 32 bits of the immediate. */
+let iHi = 0;
+
+function mk(op: number, dst: number, src: number, off: number, imm: number): boolean {
+  iOp = op;
+  iDst = dst;
+  iSrc = src;
+  iOff = off;
+  iImm = imm;
+  iHi = 0;
+  return true;
 }
 
-function lddw(dst: number, src: number, v: number): Insn {
-  return { op: CLASS.LD | MODE.IMM | SIZE.DW, dst, src, off: 0, imm: v | 0, imm64: v >= 0 ? BigInt(v) : BigInt.asUintN(64, BigInt(v)) };
+/** ld_imm64 of v (a safe integer; negative ones as their 64-bit pattern). */
+function lddw(dst: number, src: number, v: number): boolean {
+  mk(CLASS.LD | MODE.IMM | SIZE.DW, dst, src, 0, v | 0);
+  iHi = Math.floor(v / 2 ** 32) | 0;
+  return true;
+}
+
+function built(): Insn {
+  if (iOp === (CLASS.LD | MODE.IMM | SIZE.DW)) return { op: iOp, dst: iDst, src: iSrc, off: iOff, imm: iImm, imm64: joinImm64(iImm, iHi) };
+  return { op: iOp, dst: iDst, src: iSrc, off: iOff, imm: iImm };
 }
 
 // A symbolic reference the instruction read, if any.
@@ -277,31 +301,31 @@ function memRef(): boolean {
 }
 
 /** "rD …": assignments, loads and ALU operations. */
-function assign(): Insn | undefined {
+function assign(): boolean {
   const dst = reg();
   const dw = wide;
   const cls = dw ? CLASS.ALU64 : CLASS.ALU;
   const op = punct();
-  if (op === undefined) return undefined;
+  if (op === undefined) return false;
   if (op !== "=") {
     const alu = ALU_ASSIGN[op];
-    if (alu === undefined) return undefined;
+    if (alu === undefined) return false;
     const off = op === "s/=" || op === "s%=" ? 1 : 0;
     const src = reg();
-    if (src >= 0) return wide !== dw ? undefined : mk(cls | ALU_OP[alu] | SRC.X, dst, src, off, 0);
+    if (src >= 0) return wide !== dw ? false : mk(cls | ALU_OP[alu] | SRC.X, dst, src, off, 0);
     const imm = imm32();
-    return imm !== imm ? undefined : mk(cls | ALU_OP[alu] | SRC.K, dst, 0, off, imm);
+    return imm !== imm ? false : mk(cls | ALU_OP[alu] | SRC.K, dst, 0, off, imm);
   }
   ws();
   const c = s.charCodeAt(p);
   if (c === 42) {
     // rD = *(u32 *)(rS + off)
-    if (!char("*")) return undefined;
+    if (!char("*")) return false;
     const sz = memType();
-    if (sz !== sz || !memRef()) return undefined;
+    if (sz !== sz || !memRef()) return false;
     if (sz >= 0) return mk(CLASS.LDX | MODE.MEM | sz, dst, memBase, memOff, 0);
     const code = -1 - sz;
-    if (!dw) return undefined;
+    if (!dw) return false;
     return mk(CLASS.LDX | MODE.MEMSX | code, dst, memBase, memOff, 0);
   }
   if (c === 40) {
@@ -311,116 +335,115 @@ function assign(): Insn | undefined {
     const j = idEnd();
     const t = s.slice(p, j);
     const bits = t === "s8" ? 8 : t === "s16" ? 16 : t === "s32" ? 32 : 0;
-    if (bits === 0) return undefined;
+    if (bits === 0) return false;
     p = j;
-    if (!char(")")) return undefined;
+    if (!char(")")) return false;
     const src = reg();
-    if (src < 0 || wide !== dw || (!dw && bits === 32)) return undefined;
+    if (src < 0 || wide !== dw || (!dw && bits === 32)) return false;
     return mk(cls | ALU_OP.mov | SRC.X, dst, src, bits, 0);
   }
   if (c === 45) {
     // rD = -rD
     const save = p;
-    if (!char("-")) return undefined;
+    if (!char("-")) return false;
     const src = reg();
-    if (src >= 0) return src !== dst || wide !== dw ? undefined : mk(cls | ALU_OP.neg | SRC.K, dst, 0, 0, 0);
+    if (src >= 0) return src !== dst || wide !== dw ? false : mk(cls | ALU_OP.neg | SRC.K, dst, 0, 0, 0);
     p = save;
   }
   const src = reg();
   if (src >= 0) {
     if (dw && !wide) return mk(CLASS.ALU | ALU_OP.mov | SRC.X, dst, src, 0, 0);
-    return wide !== dw ? undefined : mk(cls | ALU_OP.mov | SRC.X, dst, src, 0, 0);
+    return wide !== dw ? false : mk(cls | ALU_OP.mov | SRC.X, dst, src, 0, 0);
   }
   if (c === 43 || c === 45 || (c >= 48 && c <= 57)) {
     const v = num();
-    if (v !== v) return undefined;
-    if (keyword("ll")) return dw ? lddw(dst, PSEUDO.NONE, v) : undefined;
-    return v < -0x80000000 || v > 0xffffffff ? undefined : mk(cls | ALU_OP.mov | SRC.K, dst, 0, 0, v | 0);
+    if (v !== v) return false;
+    if (keyword("ll")) return dw ? lddw(dst, PSEUDO.NONE, v) : false;
+    return v < -0x80000000 || v > 0xffffffff ? false : mk(cls | ALU_OP.mov | SRC.K, dst, 0, 0, v | 0);
   }
   // rD = symbol [± N] ll
   const j = idEnd();
-  if (j === p) return undefined;
+  if (j === p) return false;
   const name = s.slice(p, j);
-  if (SPECIAL_RHS.test(name)) return undefined;
+  if (SPECIAL_RHS.test(name)) return false;
   p = j;
   let offset = 0;
   ws();
   const sc = s.charCodeAt(p);
   if (sc === 43 || sc === 45) {
-    if (!char(sc === 43 ? "+" : "-")) return undefined;
+    if (!char(sc === 43 ? "+" : "-")) return false;
     const v = num();
     const o = sc === 45 ? -v : v;
-    if (!(o >= -(2 ** 31) && o <= 0xffffffff)) return undefined;
+    if (!(o >= -(2 ** 31) && o <= 0xffffffff)) return false;
     offset = o | 0;
   }
-  if (!keyword("ll") || !dw) return undefined;
+  if (!keyword("ll") || !dw) return false;
   ref = offset === 0 ? { kind: "map", name } : { kind: "map_value", name, offset };
   return lddw(dst, PSEUDO.NONE, offset);
 }
 
 /** "*(u32 *)(rD + off) = rS | imm". */
-function store(): Insn | undefined {
-  if (!char("*")) return undefined;
+function store(): boolean {
+  if (!char("*")) return false;
   const sz = memType();
-  if (!(sz >= 0) || !memRef() || !char("=")) return undefined;
+  if (!(sz >= 0) || !memRef() || !char("=")) return false;
   const src = reg();
   if (src >= 0) return mk(CLASS.STX | MODE.MEM | sz, memBase, src, memOff, 0);
   const imm = imm32();
-  return imm !== imm ? undefined : mk(CLASS.ST | MODE.MEM | sz, memBase, 0, memOff, imm);
+  return imm !== imm ? false : mk(CLASS.ST | MODE.MEM | sz, memBase, 0, memOff, imm);
 }
 
-function cond(): Insn | undefined {
+function cond(): boolean {
   const dst = reg();
-  if (dst < 0) return undefined;
+  if (dst < 0) return false;
   const dw = wide;
   const opText = punct();
   const cnd = opText === undefined ? undefined : JMP_CMP[opText];
-  if (cnd === undefined) return undefined;
+  if (cnd === undefined) return false;
   const cls = dw ? CLASS.JMP : CLASS.JMP32;
-  let insn: Insn;
   const src = reg();
   if (src >= 0) {
-    if (wide !== dw) return undefined;
-    insn = mk(cls | JMP_OP[cnd] | SRC.X, dst, src, 0, 0);
+    if (wide !== dw) return false;
+    mk(cls | JMP_OP[cnd] | SRC.X, dst, src, 0, 0);
   } else {
     const imm = imm32();
-    if (imm !== imm) return undefined;
-    insn = mk(cls | JMP_OP[cnd] | SRC.K, dst, 0, 0, imm);
+    if (imm !== imm) return false;
+    mk(cls | JMP_OP[cnd] | SRC.K, dst, 0, 0, imm);
   }
-  if (!keyword("goto")) return undefined;
+  if (!keyword("goto")) return false;
   const off = target(16);
-  if (off !== off) return undefined;
-  insn.off = off;
-  return insn;
+  if (off !== off) return false;
+  iOff = off;
+  return true;
 }
 
-function call(): Insn | undefined {
+function call(): boolean {
   ws();
   const c = s.charCodeAt(p);
   if (c === 43 || c === 45 || (c >= 48 && c <= 57)) {
     const imm = imm32();
-    return imm !== imm ? undefined : mk(CLASS.JMP | JMP_OP.call, 0, CALL_SRC.HELPER, 0, imm);
+    return imm !== imm ? false : mk(CLASS.JMP | JMP_OP.call, 0, CALL_SRC.HELPER, 0, imm);
   }
   const j = idEnd();
-  if (j === p || reg() >= 0) return undefined;
+  if (j === p || reg() >= 0) return false;
   const name = s.slice(p, j);
-  if (name === "pc" || name === "kernel") return undefined;
+  if (name === "pc" || name === "kernel") return false;
   p = j;
   ref = { kind: "func", name };
   return mk(CLASS.JMP | JMP_OP.call, 0, CALL_SRC.HELPER, 0, 0);
 }
 
-function ldPseudo(): Insn | undefined {
+function ldPseudo(): boolean {
   const dst = reg();
-  if (dst < 0 || !char(",")) return undefined;
+  if (dst < 0 || !char(",")) return false;
   const src = num();
-  if (!(src >= 0 && src <= 15) || !char(",")) return undefined;
+  if (!(src >= 0 && src <= 15) || !char(",")) return false;
   const imm = imm32();
-  return imm !== imm ? undefined : lddw(dst, src, imm >>> 0);
+  return imm !== imm ? false : lddw(dst, src, imm >>> 0);
 }
 
-/** The instruction at p, or undefined if the fast path does not read it. */
-function insnAt(): Insn | undefined {
+/** Read the instruction at p into the scalars above; false if the fast path does not read it. */
+function insnAt(): boolean {
   const c = s.charCodeAt(p);
   if (c === 42) return store();
   const j = idEnd();
@@ -433,7 +456,7 @@ function insnAt(): Insn | undefined {
       if (s.startsWith("goto", p)) {
         p = j;
         const off = target(16);
-        return off !== off ? undefined : mk(CLASS.JMP | JMP_OP.ja, 0, 0, off, 0);
+        return off !== off ? false : mk(CLASS.JMP | JMP_OP.ja, 0, 0, off, 0);
       }
       if (s.startsWith("call", p)) { p = j; return call(); }
       break;
@@ -441,21 +464,21 @@ function insnAt(): Insn | undefined {
       if (s.startsWith("gotol", p)) {
         p = j;
         const off = target(32);
-        return off !== off ? undefined : mk(CLASS.JMP32 | JMP_OP.ja, 0, 0, 0, off);
+        return off !== off ? false : mk(CLASS.JMP32 | JMP_OP.ja, 0, 0, 0, off);
       }
       break;
     case 8:
       if (s.startsWith("may_goto", p)) {
         p = j;
         const off = target(16);
-        return off !== off ? undefined : mk(CLASS.JMP | JMP_OP.jcond, 0, 0, off, 0);
+        return off !== off ? false : mk(CLASS.JMP | JMP_OP.jcond, 0, 0, off, 0);
       }
       break;
     case 9:
       if (s.startsWith("ld_pseudo", p)) { p = j; return ldPseudo(); }
       break;
   }
-  if (reg() < 0) return undefined;
+  if (reg() < 0) return false;
   p = insnStart; // assign() reads the destination itself
   return assign();
 }
@@ -507,10 +530,14 @@ export function fastLine(src: string, start: number, end: number, lineNo: number
   if (s.charCodeAt(p) === 46) return false; // a directive
   insnStart = p;
   ref = undefined;
-  const insn = insnAt();
-  if (insn === undefined || !atEnd()) return false;
+  if (!insnAt() || !atEnd()) return false;
   const column = insnStart - start + 1;
   if (labels) for (const l of labels) out.label(l.name, l.at);
+  if (!keep && ref === undefined && out.packed) {
+    out.packed(iOp, iDst, iSrc, iOff, iImm, iHi, lineNo, column);
+    return true;
+  }
+  const insn = built();
   if (keep) {
     const source = { file, line: lineNo, column, text: src.slice(start, textEnd) };
     insn.meta = ref ? { ref, source } : { source };

@@ -30,6 +30,13 @@ export type Stmt =
 /** Receives statements in source order as they are parsed (the assembler reads them this way, with no Stmt objects). */
 export interface StmtSink {
   insn(insn: Insn, line: number, column: number): void;
+  /**
+   * An instruction without metadata, as its fields (hi: ld_imm64's high 32 bits), when the sink
+   * takes them this way: the fast path then builds no Insn. Only used when sources are not kept.
+   */
+  packed?(op: number, dst: number, src: number, off: number, imm: number, hi: number, line: number, column: number): void;
+  /** The last instruction given through packed(), as an Insn the sink keeps (objdump -r lines add a reference to it). */
+  unpackLast?(): Insn;
   label(name: string, at: Pos): void;
   directive(name: string, args: DirectiveArg[], at: Pos): void;
 }
@@ -71,20 +78,33 @@ export function parseTo(text: string, opts: ParseOptions, sink: StmtSink): void 
   const fast = !opts.log && opts.fast !== false;
   // The last statement, when it is an instruction: objdump -r's relocation lines attach to it.
   let last: Insn | undefined;
+  // The last statement was an instruction given to sink.packed().
+  let lastPacked = false;
   const track: StmtSink = {
     insn(insn, line, column) {
       last = insn;
+      lastPacked = false;
       sink.insn(insn, line, column);
     },
     label(name, at) {
       last = undefined;
+      lastPacked = false;
       sink.label(name, at);
     },
     directive(name, args, at) {
       last = undefined;
+      lastPacked = false;
       sink.directive(name, args, at);
     },
   };
+  if (sink.packed && sink.unpackLast) {
+    const packed = sink.packed.bind(sink);
+    track.packed = (op, dst, src, off, imm, hi, line, column) => {
+      last = undefined;
+      lastPacked = true;
+      packed(op, dst, src, off, imm, hi, line, column);
+    };
+  }
   for (;;) {
     // Common lines go through the fast path; the rest (and every error) through the lexer and grammar.
     if (fast && !lx.inComment) {
@@ -100,7 +120,13 @@ export function parseTo(text: string, opts: ParseOptions, sink: StmtSink): void 
     const line = lx.next();
     if (line === undefined) break;
     if (opts.log && !LOG_INSN.test(line.text)) continue;
-    parseLine(line, file, keep, track, last);
+    parseLine(line, file, keep, track, () => {
+      if (lastPacked && sink.unpackLast) {
+        last = sink.unpackLast();
+        lastPacked = false;
+      }
+      return last;
+    });
   }
 }
 
@@ -114,7 +140,7 @@ export function parseInsnText(text: string, file = "<input>"): Insn {
   return (insns[0] as { insn: Insn }).insn;
 }
 
-function parseLine(line: LexedLine, file: string, keep: boolean, out: StmtSink, last: Insn | undefined): void {
+function parseLine(line: LexedLine, file: string, keep: boolean, out: StmtSink, last: () => Insn | undefined): void {
   const toks = line.tokens;
   if (line.bad) {
     throw new TsbpfError("ASM_SYNTAX", `unexpected character '${line.bad.ch}'`, { file, line: line.line, column: line.bad.col },
@@ -129,7 +155,7 @@ function parseLine(line: LexedLine, file: string, keep: boolean, out: StmtSink, 
   if (c.peek()?.kind === "num" && c.at(":", 1)) {
     c.i += 2;
     if (c.peek()?.text.startsWith("R_BPF_")) {
-      attachRelocation(c, last);
+      attachRelocation(c, last());
       return;
     }
     skipRawBytes(c);
