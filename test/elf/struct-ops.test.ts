@@ -3,13 +3,16 @@
 // (llvm-objdump -s) and the relocations naming programs (llvm-objdump -r). Corrupted relocations
 // give typed errors, and libbpf refuses to open the same corrupted objects.
 
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import fc from "fast-check";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { loadObject, parseElf, type MapSpec } from "../../src/elf/index.ts";
 import { TsbpfError } from "../../src/errors.ts";
-import { haveRoot, haveTool, ROOT, run } from "../support/env.ts";
+import { structOpsLayout } from "../../src/load/struct-ops-layout.ts";
+import { runningKernel, VMLINUX_BTF } from "../../src/link/index.ts";
+import { haveRoot, haveTool, inCI, ROOT, run } from "../support/env.ts";
 import { buildTracer, traceObjects } from "../link/oracle.ts";
 import { structOpsLinkObject } from "./struct-ops-link.ts";
 
@@ -137,5 +140,43 @@ describe.skipIf(!haveTool("clang-19") || !haveRoot())("corrupted struct_ops relo
     const t = traced[i];
     expect(t.defs).toEqual([]);
     expect(t.mapDefs).toEqual([]);
+  });
+});
+
+describe("struct_ops reading on mutated objects", () => {
+  // Mutations aimed at what the struct_ops reader consumes: the variable's bytes, its relocation
+  // entries and the BTF. Each case yields an ObjectSpec (laid out against the kernel's BTF when
+  // there is one) or a TsbpfError — never another exception.
+  const src = new Uint8Array(readFileSync(CC));
+  const elf = parseElf(src);
+  const regions = [".struct_ops", ".BTF"].map((n) => elf.section(n)!).map((s) => ({ start: s.offset, size: s.size }));
+  const relos = elf.relocationsFor(elf.section(".struct_ops")!.index).map((r) => ({ start: r.fileOffset, size: 16 }));
+  const targets = [...regions, ...relos];
+  const kernel = existsSync(VMLINUX_BTF) ? runningKernel().btf : undefined;
+
+  test("every case is a spec or a typed error", () => {
+    let typed = 0, fine = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ target: fc.nat(targets.length - 1), at: fc.nat(), value: fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0, 0xff, 0x80)) }), { minLength: 1, maxLength: 4 }),
+        (muts) => {
+          const b = new Uint8Array(src);
+          for (const m of muts) {
+            const t = targets[m.target];
+            b[t.start + (m.at % t.size)] = m.value;
+          }
+          try {
+            const obj = loadObject(b, { file: "mutated.o" });
+            if (kernel && obj.btf) for (const m of obj.maps) if (m.structOps) structOpsLayout(m, obj.btf, kernel);
+            fine++;
+          } catch (e) {
+            if (!(e instanceof TsbpfError)) throw e;
+            typed++;
+          }
+        },
+      ),
+      { numRuns: inCI ? 2000 : 400 },
+    );
+    expect(typed + fine).toBeGreaterThan(0);
   });
 });
