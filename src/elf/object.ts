@@ -10,6 +10,7 @@ import { CALL_SRC, CLASS, JMP_OP, isLdImm64 } from "../../asm/opcodes.ts";
 import type { Btf } from "../../btf/index.ts";
 import { parseBtf } from "../../btf/parse.ts";
 import { TsbpfError, type Where } from "../errors.ts";
+import { debugSections } from "./dwarf-sections.ts";
 import { collectExterns, kconfigSize } from "./externs.ts";
 import { ET_REL, SHF, SHN, SHT, STB, STT, parseElf, type ElfFile, type ElfSection, type ElfSymbol } from "./file.ts";
 import { btfMaps, dataKind, dataMap, legacyMaps, mapInitialisers } from "./maps.ts";
@@ -102,7 +103,8 @@ export function loadObject(bytes: Uint8Array, opts: LoadObjectOptions = {}): Obj
     for (const f of funcs) (f.subprogram ? subprograms : programs).push(f);
   }
   collectStructOpsRelos(elf, btf, maps, [...programs, ...subprograms], file);
-  return { name, programs, subprograms, maps, externs, dataSections, ...(btf ? { btf } : {}), ...(btfExt ? { btfExt } : {}), license, kernelVersion, warnings };
+  const debug = debugSections(elf);
+  return { name, programs, subprograms, maps, externs, dataSections, ...(btf ? { btf } : {}), ...(btfExt ? { btfExt } : {}), ...(debug ? { debug } : {}), license, kernelVersion, warnings };
 }
 
 interface Ctx {

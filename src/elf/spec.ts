@@ -4,6 +4,7 @@
 
 import type { Insn } from "../../asm/index.ts";
 import type { Btf } from "../../btf/index.ts";
+import type { DebugSections } from "./dwarf-sections.ts";
 import type { SectionFlag } from "./sections.ts";
 
 /** What one relocation in a function's code points at, as libbpf's record_reloc classifies it. */
@@ -159,6 +160,8 @@ export interface ObjectSpec {
   btf?: Btf;
   /** The raw .BTF.ext section, for the .BTF.ext parser. */
   btfExt?: { bytes: Uint8Array; fileOffset: number };
+  /** The DWARF sections (-g), for record types clang kept out of BTF (src/elf/dwarf.ts reads them). */
+  debug?: DebugSections;
   license: string;
   kernelVersion: number;
   /** Things libbpf would log but accept (unrecognised sections, skipped relocations, …). */
