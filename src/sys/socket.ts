@@ -42,36 +42,60 @@ function describeAddr(a: SockAddr): string {
   return a.family === "inet" ? `${a.addr}:${a.port}` : `[${a.addr}]:${a.port}`;
 }
 
-function parseIpv4(s: string): Uint8Array {
+const IPV4_HINT = "write it as four decimal bytes without leading zeros, e.g. 127.0.0.1";
+const IPV6_HINT = "write it as up to eight hex groups with at most one ::, e.g. ::1, fe80::1 or ::ffff:10.0.0.1";
+
+/** Dotted-quad IPv4 as inet_pton(3) reads it: four decimal bytes, no leading zeros, nothing else. */
+function parseIpv4(s: string): Uint8Array | undefined {
   const parts = s.split(".");
+  if (parts.length !== 4) return undefined;
   const out = new Uint8Array(4);
-  if (parts.length !== 4) throw new SysError("inet_pton", 22, `not an IPv4 address: ${s}`, {}, "write it as four decimal bytes, e.g. 127.0.0.1");
-  parts.forEach((p, i) => {
-    const n = Number(p);
-    if (!/^\d{1,3}$/.test(p) || n > 255) throw new SysError("inet_pton", 22, `not an IPv4 address: ${s}`, {}, "write it as four decimal bytes, e.g. 127.0.0.1");
-    out[i] = n;
+  for (let i = 0; i < 4; i++) {
+    const p = parts[i];
+    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return undefined;
+    out[i] = Number(p);
+  }
+  return out;
+}
+
+/** IPv6 text as inet_pton(3) reads it: hex groups, one "::" at most, an optional dotted IPv4 tail. */
+function parseIpv6(s: string): Uint8Array | undefined {
+  const halves = s.split("::");
+  if (halves.length > 2) return undefined;
+  const groups = (h: string) => (h === "" ? [] : h.split(":"));
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  const words: number[][] = [[], []];
+  for (const [side, list] of [[0, head], [1, tail]] as const) {
+    for (let i = 0; i < list.length; i++) {
+      const g = list[i];
+      const last = side === 1 || halves.length === 1 ? i === list.length - 1 : false;
+      if (last && g.includes(".")) {
+        const v4 = parseIpv4(g);
+        if (!v4) return undefined;
+        words[side].push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(g)) {
+        words[side].push(parseInt(g, 16));
+      } else {
+        return undefined;
+      }
+    }
+  }
+  const fill = 8 - words[0].length - words[1].length;
+  // "::" stands for one or more zero groups; without it there must be exactly eight.
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
+  const all = [...words[0], ...new Array<number>(fill).fill(0), ...words[1]];
+  const out = new Uint8Array(16);
+  all.forEach((w, i) => {
+    out[2 * i] = w >> 8;
+    out[2 * i + 1] = w & 0xff;
   });
   return out;
 }
 
-function parseIpv6(s: string): Uint8Array {
-  const bad = () => new SysError("inet_pton", 22, `not an IPv6 address: ${s}`, {}, "write it as hex groups, e.g. ::1 or fe80::1");
-  const halves = s.split("::");
-  if (halves.length > 2) throw bad();
-  const groups = (h: string) => (h === "" ? [] : h.split(":"));
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const fill = 8 - head.length - tail.length;
-  if ((halves.length === 1 && fill !== 0) || fill < 0) throw bad();
-  const all = [...head, ...new Array<string>(halves.length === 2 ? fill : 0).fill("0"), ...tail];
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw bad();
-    const n = parseInt(g, 16);
-    out[2 * i] = n >> 8;
-    out[2 * i + 1] = n & 0xff;
-  });
-  return out;
+/** An address's bytes (4 for inet, 16 for inet6) as inet_pton(3) would give them, or undefined. */
+export function parseAddress(family: "inet" | "inet6", s: string): Uint8Array | undefined {
+  return family === "inet" ? parseIpv4(s) : parseIpv6(s);
 }
 
 /** struct sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes); port and address in network order. */
@@ -83,9 +107,13 @@ export function encodeSockAddr(a: SockAddr): Uint8Array {
   const dv = new DataView(b.buffer);
   dv.setUint16(0, a.family === "inet" ? AF.INET : AF.INET6, true);
   dv.setUint16(2, a.port, false);
-  if (a.family === "inet") b.set(parseIpv4(a.addr), 4);
+  const bytes = parseAddress(a.family, a.addr);
+  if (bytes === undefined) {
+    throw new SysError("inet_pton", 22, `not an ${a.family === "inet" ? "IPv4" : "IPv6"} address: ${a.addr}`, {}, a.family === "inet" ? IPV4_HINT : IPV6_HINT);
+  }
+  if (a.family === "inet") b.set(bytes, 4);
   else {
-    b.set(parseIpv6(a.addr), 8);
+    b.set(bytes, 8);
     dv.setUint32(24, a.scopeId ?? 0, true);
   }
   return b;

@@ -4,6 +4,7 @@
 // (bpftool link/net and PROG_QUERY see them), and the typed errors for wrong targets.
 
 import { describe, expect, test, beforeAll, afterAll } from "vitest";
+import fc from "fast-check";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readlinkSync } from "node:fs";
 import { haveBun, haveRoot, haveTool, run, ROOT } from "../support/env.ts";
@@ -87,6 +88,52 @@ describe.skipIf(!live)("socket filter (SO_ATTACH_BPF)", () => {
     tx.sendTo("x".repeat(13), "127.0.0.1", port);
     expect(rx.recv(65536, 1000)?.byteLength).toBe(13);
     expect(counter(counts, 0) + counter(counts, 1)).toBe(7n);
+  });
+
+  test("on generated datagram sequences the kernel delivers exactly the ones the rule keeps, in order", () => {
+    using coll = loadCollectionFile(obj("sock_filter_udp"));
+    const config = coll.maps.get("filter_config")!;
+    const counts = coll.maps.get("filter_counts")!;
+    using rx = Socket.udp().bind();
+    using tx = Socket.udp();
+    attachSocket(coll.programs.get("udp_drop")!, rx);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 12 }), fc.nat(), (lengths, pick) => {
+        const drop = pick % 3 === 0 ? 0 : lengths[pick % lengths.length];
+        config.set(0, drop);
+        counts.set(0, 0n);
+        counts.set(1, 0n);
+        for (const n of lengths) tx.sendTo(new Uint8Array(n).fill(n & 0xff), "127.0.0.1", rx.localPort());
+        const kept = lengths.filter((n) => n !== drop);
+        const got: number[] = [];
+        for (let i = 0; i < kept.length; i++) got.push(rx.recv(65536, 1000)?.byteLength ?? -1);
+        expect(rx.recv(65536, 0)).toBeUndefined();
+        expect(got).toEqual(kept);
+        expect([counts.getNumber(0), counts.getNumber(1)]).toEqual([BigInt(lengths.length - kept.length), BigInt(kept.length)]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test("a thousand attach/detach cycles across every kind leave the fds as they were", () => {
+    using filter = loadCollectionFile(obj("sock_filter_udp"));
+    using redirect = loadCollectionFile(obj("sock_redirect"));
+    const udp = filter.programs.get("udp_drop")!;
+    const verdict = redirect.programs.get("echo_verdict")!;
+    const msg = redirect.programs.get("msg_to_slot1")!;
+    const echoMap = redirect.maps.get("echo_map")!;
+    const msgMap = redirect.maps.get("msg_map")!;
+    const before = heldFds();
+    for (let i = 0; i < 250; i++) {
+      using s = Socket.udp();
+      attachSocket(udp, s);
+      detachSocket(s);
+      Link.sockmap(verdict, echoMap, "SK_SKB_STREAM_VERDICT").close();
+      ProgAttachment.attach(msg, msgMap, "SK_MSG_VERDICT").close();
+      expect(() => Link.sockmap(msg, redirect.maps.get("stats")!, "SK_MSG_VERDICT")).toThrow();
+    }
+    expect(heldFds()).toEqual(before);
+    expect(attachedPrograms(echoMap, "SK_SKB_STREAM_VERDICT")).toEqual([]);
   });
 
   test("wrong targets are typed errors with hints; no fd left behind", () => {
@@ -267,7 +314,7 @@ describe.skipIf(!live)("network namespace programs (sk_lookup, flow_dissector)",
     expect(errorOf(connect7007)).toMatchObject({ errnoName: "ECONNREFUSED" });
   });
 
-  test("flow dissector: test runs fill the flow keys from crafted frames; a netns link shows in bpftool net", () => {
+  test("flow dissector: test runs fill the flow keys from crafted frames; linked to a netns it dissects each received datagram (bpftool net shows it)", () => {
     using coll = loadCollectionFile(obj("sock_lookup"));
     const prog = coll.programs.get("dissect_ipv4")!;
     // Ethernet + IPv4 (10.1.2.3 → 10.4.5.6, UDP) + UDP 1234 → 53.
@@ -287,13 +334,33 @@ describe.skipIf(!live)("network namespace programs (sk_lookup, flow_dissector)",
     // An ARP frame is not ours to dissect.
     expect(prog.run({ data: Uint8Array.from([...new Array(12).fill(0), 0x08, 0x06, ...new Array(28).fill(0)]), dataOutSize: 56 }).retval).toBe(2); // BPF_DROP
 
-    using att = attachCollection(coll, { netns: `/var/run/netns/${NS}`, sockmap: "lookup_map" });
+    const stats = coll.maps.get("ns_stats")!;
+    // RPS on the namespace's loopback makes every received packet without a hash go through the
+    // flow dissector (get_rps_cpu → skb_get_hash), so the kernel runs ours once per datagram.
+    run("ip", ["netns", "exec", NS, "sh", "-c", "echo 1 > /sys/class/net/lo/queues/rx-0/rps_cpus"]);
+    const [rx, tx] = withNetns(ns.fd, () => [Socket.udp().bind(), Socket.udp()]);
+    using _rx = rx, _tx = tx;
+    const datagrams = (n: number) => {
+      for (let i = 0; i < n; i++) tx.sendTo(`datagram ${i}`, "127.0.0.1", rx.localPort());
+      for (let i = 0; i < n; i++) expect(rx.recv(64, 1000)).toBeDefined();
+    };
+    const before = counter(stats, 1);
+    datagrams(3);
+    expect(counter(stats, 1)).toBe(before); // not attached yet
+
+    const att = attachCollection(coll, { netns: `/var/run/netns/${NS}`, sockmap: "lookup_map" });
     expect(att.outcomes.map((o) => o.program)).toEqual(["steer_7007", "dissect_ipv4"]);
+    datagrams(5);
+    expect(counter(stats, 1)).toBe(before + 5n);
     // bpftool 7.1's JSON for flow_dissector is malformed (["id":N]); its text form is read instead.
     const net = run("ip", ["netns", "exec", NS, "bpftool", "net", "show"]);
     expect(/^flow_dissector:\n((?:id \d+\n?)*)/m.exec(net)?.[1].trim()).toBe(`id ${prog.id}`);
     expect(attachedPrograms(ns, "FLOW_DISSECTOR")).toEqual([prog.id]);
     expect(attachedPrograms(ns, "SK_LOOKUP")).toEqual([coll.programs.get("steer_7007")!.id]);
+    att.close();
+    expect(attachedPrograms(ns, "FLOW_DISSECTOR")).toEqual([]);
+    datagrams(4);
+    expect(counter(stats, 1)).toBe(before + 5n);
   });
 
   test("a netns program on a cgroup directory is refused with a hint naming the target", () => {
