@@ -158,7 +158,7 @@ describe.skipIf(!live || !haveTool("clang-19"))("struct_ops maps against bpftool
     try {
       expect(available()).toContain("tsbpf_cc_link");
       // bpftool 7.1 shows the link's type (not yet its map id).
-      const link = bpftoolJson<{ type: string }>("link", "show", "id", String((att.handle as InstanceType<typeof L.Link>).id));
+      const link = bpftoolJson<{ type: string }>("link", "show", "id", String((att.handle as import("../../src/load/link.ts").Link).id));
       expect(link.type).toBe("struct_ops");
       const ours = kernelView(map.id);
       // bpftool's map of the plain object, but named after the variable and with BPF_F_LINK.
