@@ -33,7 +33,10 @@ export function printReport(r: ObjectReport): string {
   if (r.programs.length) {
     const rows = [["name", "section", "type", "attach", "insns", "subprograms", "source"]];
     for (const p of r.programs) {
-      const attach = [p.expectedAttachType && p.expectedAttachType !== "CGROUP_INET_INGRESS" ? p.expectedAttachType.toLowerCase() : "", p.attachTo].filter(Boolean).join(" ");
+      // A struct_ops program's expected attach type is a member index, not an attach type: name the member.
+      const attach = p.type === "STRUCT_OPS"
+        ? r.maps.flatMap((m) => (m.structOps?.funcs ?? []).filter((f) => f.program === p.name).map((f) => `${m.name}.${f.member}`)).join(",")
+        : [p.expectedAttachType && p.expectedAttachType !== "CGROUP_INET_INGRESS" ? p.expectedAttachType.toLowerCase() : "", p.attachTo].filter(Boolean).join(" ");
       const insns = p.linkedInsns !== undefined && p.linkedInsns !== p.insns ? `${p.insns} (${p.linkedInsns} linked)` : String(p.insns);
       rows.push([(p.autoload ? "" : "?") + p.name, p.section, p.type.toLowerCase(), attach || "-", insns, p.subprograms.join(",") || "-", p.sourceFile ?? "-"]);
     }

@@ -27,3 +27,5 @@ export { ProgAttachment, type ProgAttachOptions } from "./prog-attachment.ts";
 export { describeFd, targetHint } from "./target-hint.ts";
 export { withNetns, openCurrentNetns, setns, dupFd, CLONE_NEWNET } from "../sys/netns.ts";
 export { AF, SOCK, IPPROTO, SOL_SOCKET, SO, MSG, type SockAddr } from "../sys/socket.ts";
+export { attachStructOps, attachAllStructOps, StructOpsRegistration, StructOpsError, type StructOpsAttachment } from "./struct-ops.ts";
+export { structOpsLayout, type StructOpsLayout } from "./struct-ops-layout.ts";
