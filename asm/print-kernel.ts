@@ -15,6 +15,11 @@ export interface KernelPrintOptions {
   callName?: (insn: Insn) => string | undefined;
   /** Text of ld_imm64's value; default "0x%llx" of the 64-bit immediate, as in the verifier log. */
   imm?: (insn: Insn, full: bigint) => string;
+  /**
+   * Name helper calls from the table only for ids below this — an older kernel's __BPF_FUNC_MAX_ID,
+   * as bpftool built with that kernel's disasm.c does; other ids go to callName.
+   */
+  helperIds?: number;
 }
 
 const ALU = ["+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=", "neg", "%=", "^=", "=", "s>>=", "endian", "(null)", "(null)"];
@@ -43,7 +48,7 @@ export function bpftoolImm(insn: Insn, full: bigint): string {
 
 function callText(insn: Insn, o: KernelPrintOptions): string {
   const { src, imm } = insn;
-  const helper = src === 0 ? helperName(imm) : undefined;
+  const helper = src === 0 && (o.helperIds === undefined || imm < o.helperIds) ? helperName(imm) : undefined;
   if (src === 1) return `call pc${o.callName?.(insn) ?? sgn(imm)}`;
   let name = helper ?? o.callName?.(insn);
   if (name === undefined) name = src === 2 ? "kernel-function" : "unknown";

@@ -126,95 +126,125 @@ function readAll(path: string): Buffer {
 }
 
 /**
- * Kernel symbols by address. bpftool sorts them with a comparator that returns the 64-bit address
- * difference truncated to int — only the low 32 bits count — and finds one with glibc's bsearch;
- * where several symbols share an address the one it lands on is the one it prints, so we keep the
- * same order and the same search.
+ * Kernel symbols by address, found as bpftool finds them. It sorts /proc/kallsyms (glibc's stable
+ * merge sort) with a comparator that returns the 64-bit address difference truncated to int — so
+ * only the low 32 bits count — and looks an address up with glibc's bsearch; where several symbols
+ * share an address, the one the search lands on is the one it prints. We sort nothing: for each
+ * address wanted, one pass counts the symbols ordered before it and lists the equal ones in file
+ * order, which places them in the sorted array, and the bsearch is replayed over those positions.
  */
+const ZEROS = Buffer.from("00000000");
+
 export class KernelSymbols {
+  /** Per symbol (lines with a name and a non-zero address): low 32 address bits and line start. */
+  private lo: Uint32Array | undefined;
+  private at: Uint32Array | undefined;
+
   private constructor(
     private readonly text: Buffer,
-    private readonly lo: Uint32Array,
-    private readonly nameAt: Uint32Array,
-    private readonly order: Uint32Array,
-    /** Address of __bpf_call_base, which xlated helper-call immediates are relative to. */
+    /** Address of __bpf_call_base, which xlated helper and kfunc call immediates are relative to. */
     readonly callBase: bigint,
   ) {}
 
   static read(path = "/proc/kallsyms"): KernelSymbols {
-    let text: Buffer;
     try {
-      text = readAll(path);
-    } catch {
-      // bpftool carries on without names (addresses are printed instead).
-      return new KernelSymbols(Buffer.alloc(0), new Uint32Array(0), new Uint32Array(0), new Uint32Array(0), 0n);
+      return KernelSymbols.parse(readAll(path));
+    } catch (e) {
+      if (e instanceof TsbpfError) throw e;
+      // bpftool carries on without names (it prints addresses instead).
+      return new KernelSymbols(Buffer.alloc(0), 0n);
     }
-    return KernelSymbols.parse(text);
   }
 
   static parse(text: Buffer): KernelSymbols {
-    const lines = text.length / 40 + 16;
-    let lo = new Uint32Array(lines), nameAt = new Uint32Array(lines);
-    let n = 0, callBase = 0n, noSymbols = false;
-    const isSpace = (c: number) => c === 0x20 || (c >= 0x09 && c <= 0x0d);
-    for (let at = 0; at < text.length; ) {
-      let end = text.indexOf(10, at);
-      if (end < 0) end = text.length;
-      // "%p %*c %s": hex address, one character (the type), the name up to white space.
-      let i = at, hi = 0, low = 0, digits = 0;
-      for (; i < end; i++, digits++) {
-        const c = text[i], d = c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1;
-        if (d < 0) break;
-        hi = ((hi << 4) | (low >>> 28)) >>> 0;
-        low = ((low << 4) | d) >>> 0;
-      }
-      while (i < end && isSpace(text[i])) i++;
-      i++; // the type character
-      while (i < end && isSpace(text[i])) i++;
-      const nameStart = i;
-      while (i < end && !isSpace(text[i])) i++;
-      at = end + 1;
-      if (digits === 0 || i === nameStart) continue;
-      const isBase = i - nameStart === 15 && text.toString("latin1", nameStart, i) === "__bpf_call_base";
-      if (isBase) {
-        callBase = (BigInt(hi) << 32n) | BigInt(low);
-        if (callBase === 0n) noSymbols = true; // kptr_restrict: bpftool drops every symbol
-      }
-      if (hi === 0 && low === 0) continue;
-      if (n === lo.length) {
-        const grow = (a: Uint32Array) => { const b = new Uint32Array(a.length * 2); b.set(a); return b; };
-        lo = grow(lo);
-        nameAt = grow(nameAt);
-      }
-      lo[n] = low;
-      nameAt[n] = nameStart;
-      n++;
-    }
-    if (noSymbols) n = 0;
-    const order = new Uint32Array(n);
-    for (let k = 0; k < n; k++) order[k] = k;
-    // Stable (ties keep file order, as glibc's merge sort does).
-    order.sort((a, b) => ((lo[a] - lo[b]) | 0) || a - b);
-    return new KernelSymbols(text, lo, nameAt, order, callBase);
+    // bpftool keeps the last line naming it; a zero address (kptr_restrict) makes it drop every symbol.
+    const hit = text.lastIndexOf(" __bpf_call_base\n");
+    if (hit < 0) return new KernelSymbols(text, 0n);
+    const line = text.lastIndexOf(10, hit) + 1;
+    const hex = text.toString("latin1", line, text.indexOf(32, line));
+    const base = /^[0-9a-fA-F]+$/.test(hex) ? BigInt("0x" + hex) : 0n;
+    return new KernelSymbols(base === 0n ? Buffer.alloc(0) : text, base);
   }
 
-  /** The symbol bpftool finds at this address, or undefined. */
-  lookup(address: bigint): string | undefined {
-    const key = Number(address & 0xffffffffn);
-    const { lo, order } = this;
-    let l = 0, u = order.length;
-    while (l < u) {
-      const m = (l + u) >>> 1;
-      const c = (key - lo[order[m]]) | 0;
-      if (c < 0) u = m;
-      else if (c > 0) l = m + 1;
-      else return this.nameOf(order[m]);
+  /** One pass over the text: every symbol's low address bits and line start, as bpftool's sscanf takes them. */
+  private index(): { lo: Uint32Array; at: Uint32Array } {
+    if (this.lo && this.at) return { lo: this.lo, at: this.at };
+    const t = this.text;
+    let lo = new Uint32Array(t.length / 32 + 16), at = new Uint32Array(lo.length), n = 0;
+    for (let line = 0; line < t.length; ) {
+      let end = t.indexOf(10, line);
+      if (end < 0) end = t.length;
+      // "%p %*c %s": hex digits, white space, the type character, white space, a name. Only the
+      // low 32 bits matter (see above); `any` tells a zero address, which bpftool skips.
+      let i = line, low = 0, any = 0;
+      if (t[line + 16] === 0x20 && end > line + 19) {
+        // The usual line: 16 hex digits (x86_64's %px). No validation needed beyond the fast test.
+        for (i = line + 8; i < line + 16; i++) {
+          const c = t[i] | 0x20;
+          low = ((low << 4) | (c <= 0x39 ? c - 0x30 : c - 0x57)) >>> 0;
+        }
+        any = low || t.compare(ZEROS, 0, 8, line, line + 8);
+      } else {
+        for (;; i++) {
+          const c = t[i] | 0x20;
+          const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+          if (d < 0 || i >= end) break;
+          low = ((low << 4) | d) >>> 0;
+          any |= d;
+        }
+      }
+      const named = i > line && i + 3 < end && t[i] === 0x20 && t[i + 2] === 0x20 && t[i + 3] > 0x20;
+      if (named && any !== 0) {
+        if (n === lo.length) {
+          const grow = (a: Uint32Array) => { const b = new Uint32Array(a.length * 2); b.set(a); return b; };
+          lo = grow(lo);
+          at = grow(at);
+        }
+        lo[n] = low;
+        at[n] = i + 3;
+        n++;
+      }
+      line = end + 1;
     }
-    return undefined;
+    this.lo = lo.subarray(0, n);
+    this.at = at.subarray(0, n);
+    return { lo: this.lo, at: this.at };
   }
 
-  private nameOf(k: number): string {
-    const start = this.nameAt[k];
+  /** The symbol bpftool prints for each address (absent where it finds none). */
+  names(addresses: Iterable<bigint>): Map<bigint, string> {
+    const keys = [...new Set(addresses)];
+    const out = new Map<bigint, string>();
+    if (keys.length === 0 || this.text.length === 0) return out;
+    const { lo, at } = this.index();
+    const kLo = keys.map((a) => Number(a & 0xffffffffn));
+    const before = new Array<number>(keys.length).fill(0);
+    const equal: number[][] = keys.map(() => []);
+    for (let s = 0; s < lo.length; s++) {
+      const v = lo[s];
+      for (let k = 0; k < kLo.length; k++) {
+        const c = (kLo[k] - v) | 0;
+        if (c > 0) before[k]++;
+        else if (c === 0) equal[k].push(s);
+      }
+    }
+    keys.forEach((key, k) => {
+      // glibc bsearch over the sorted array: [0, before) sort below the key, then the equal run.
+      let l = 0, u = lo.length;
+      while (l < u) {
+        const m = (l + u) >>> 1;
+        if (m < before[k]) l = m + 1;
+        else if (m >= before[k] + equal[k].length) u = m;
+        else {
+          out.set(key, this.nameAt(at[equal[k][m - before[k]]]));
+          return;
+        }
+      }
+    });
+    return out;
+  }
+
+  private nameAt(start: number): string {
     let end = start;
     while (end < this.text.length && this.text[end] > 0x20) end++;
     return this.text.toString("latin1", start, end);
@@ -304,6 +334,9 @@ function linesUsable(x: XlatedImage): boolean {
 
 // ---- rows -----------------------------------------------------------------------------------------
 
+/** __BPF_FUNC_MAX_ID of Linux 6.1 (user_ringbuf_drain is 209): bpftool 7.1 names smaller ids from its table. */
+const HELPERS_61 = 210;
+
 /** Slot fields without validation: the kernel's image holds its own registers (r11) and codes. */
 function slotInsn(b: Uint8Array, at: number): Insn {
   const dv = new DataView(b.buffer, b.byteOffset + at, 8);
@@ -314,29 +347,39 @@ function slotInsn(b: Uint8Array, at: number): Insn {
   return insn;
 }
 
-/** bpftool's call naming: helpers and kfuncs by __bpf_call_base + imm, subprograms by their JITed address. */
-function callNamer(x: XlatedImage, syms: KernelSymbols): (insn: Insn) => string {
+/** The address bpftool names a call by: a subprogram's JITed start, else __bpf_call_base + imm. */
+function callAddress(x: XlatedImage, base: bigint, insn: Insn): bigint {
+  if (insn.src === 1 && (insn.imm >>> 0) < x.jitedKsyms.length) return x.jitedKsyms[insn.imm >>> 0];
+  return BigInt.asUintN(64, base + BigInt(insn.imm));
+}
+
+/** bpftool's call naming: helpers and kfuncs by symbol, subprograms as "+off#symbol" (just "+off" when not JITed). */
+function callNamer(x: XlatedImage, base: bigint, names: Map<bigint, string>): (insn: Insn) => string {
   return (insn) => {
-    if (insn.src === 1) {
-      if (x.jitedKsyms.length === 0) return (insn.off >= 0 ? "+" : "") + insn.off;
-      const addr = (insn.imm >>> 0) < x.jitedKsyms.length ? x.jitedKsyms[insn.imm >>> 0] : BigInt.asUintN(64, syms.callBase + BigInt(insn.imm));
-      const name = syms.lookup(addr) ?? `0x${addr.toString(16)}`;
-      return `${insn.off >= 0 ? "+" : ""}${insn.off}#${name}`;
-    }
-    const addr = BigInt.asUintN(64, syms.callBase + BigInt(insn.imm));
-    return syms.lookup(addr) ?? `0x${addr.toString(16)}`;
+    const addr = callAddress(x, base, insn);
+    const name = names.get(addr) ?? `0x${addr.toString(16)}`;
+    if (insn.src !== 1) return name;
+    const off = `${insn.off >= 0 ? "+" : ""}${insn.off}`;
+    return x.jitedKsyms.length === 0 ? off : `${off}#${name}`;
   };
 }
 
 /** The rows of `bpftool prog dump xlated`, from an image, the program's BTF and the kernel's symbols. */
 export function xlatedRows(x: XlatedImage, btf: Btf | undefined, syms: KernelSymbols): XlatedRow[] {
   const rows: XlatedRow[] = [];
-  const callName = callNamer(x, syms);
-  const lines = linesUsable(x) ? x.lineInfo : [];
   const total = x.insns.length >> 3;
-  let func = 0, skip = 0;
+  const insns: Insn[] = [];
   for (let i = 0; i < total; i++) {
-    const insn = slotInsn(x.insns, i * 8);
+    insns.push(slotInsn(x.insns, i * 8));
+    if (insns[insns.length - 1].op === 0x18) i++;
+  }
+  // Calls (BPF_JMP | BPF_CALL) name their targets: look them all up in one pass over the symbols.
+  const calls = insns.filter((insn) => insn.op === 0x85 && !(insn.src === 0 && insn.imm >= 0 && insn.imm < HELPERS_61));
+  const callName = callNamer(x, syms.callBase, syms.names(calls.map((insn) => callAddress(x, syms.callBase, insn))));
+  const lines = linesUsable(x) ? x.lineInfo : [];
+  let func = 0, skip = 0;
+  for (let i = 0, k = 0; i < total; i++, k++) {
+    const insn = insns[k];
     const wide = insn.op === 0x18;
     const row: XlatedRow = { index: i, disasm: "", bytes: x.insns.subarray(i * 8, Math.min(x.insns.length, i * 8 + (wide ? 16 : 8))) };
     // Records are taken in order and only when their offset is reached, as bpftool walks them.
@@ -354,7 +397,7 @@ export function xlatedRows(x: XlatedImage, btf: Btf | undefined, syms: KernelSym
       if (text !== undefined) row.source = { text: text.replace(/^[ \t\n\v\f\r]+/, ""), file: btfString(btf, l.fileNameOff), line: l.lineCol >>> 10, column: l.lineCol & 0x3ff };
       skip++;
     }
-    row.disasm = printKernel(insn, { imm: bpftoolImm, callName });
+    row.disasm = printKernel(insn, { imm: bpftoolImm, callName, helperIds: HELPERS_61 });
     rows.push(row);
     if (wide) i++;
   }
