@@ -2,6 +2,7 @@
 // disposable handle: it keeps its own duplicates of the target and program fds, so close() can
 // always run the matching BPF_PROG_DETACH even after the caller closed the map or cgroup.
 
+import { TsbpfError } from "../errors.ts";
 import { progAttach, progDetach } from "../sys/bpf.ts";
 import type { AttachTypeName } from "../sys/constants.ts";
 import { SysError } from "../sys/errno.ts";
@@ -9,7 +10,7 @@ import { dupFd } from "../sys/netns.ts";
 import { closeQuietly } from "./fd.ts";
 import type { ProgramLike } from "./link.ts";
 import { attachTypeNumber, attachedPrograms } from "./program.ts";
-import { targetHint } from "./target-hint.ts";
+import { targetHint, targetKind } from "./target-hint.ts";
 
 export interface ProgAttachOptions {
   /** BPF_F_ALLOW_OVERRIDE (1), BPF_F_ALLOW_MULTI (2), BPF_F_REPLACE (4) for cgroups. */
@@ -36,6 +37,11 @@ export class ProgAttachment implements Disposable {
   /** BPF_PROG_ATTACH `prog` to `target` (a map, cgroup or netns fd) for `attachType`. */
   static attach(prog: ProgramLike, target: { fd: number } | number, attachType: AttachTypeName | number, opts: ProgAttachOptions = {}): ProgAttachment {
     const t = attachTypeNumber(attachType);
+    if (targetKind(t) === "netns") {
+      // The kernel's pre-link netns attach takes no target (it means the caller's own netns) and
+      // sk_lookup has none at all; a netns fd only works through a link.
+      throw new TsbpfError("LOAD_BAD_INPUT", `attach type ${attachType} has no BPF_PROG_ATTACH form on a namespace fd`, {}, "use Link.netns(prog, netnsFile, attachType)");
+    }
     const targetFd = typeof target === "number" ? target : target.fd;
     const what = opts.what ?? `attach type ${attachType} on fd ${targetFd}`;
     const progFd = prog.fd;

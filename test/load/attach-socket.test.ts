@@ -236,6 +236,29 @@ describe.skipIf(!live)("sockmap programs (sk_skb, sk_msg)", () => {
     expect(counter(stats, 3)).toBe(1n);
   });
 
+  test("sk_msg on a SOCKHASH (the course's sockmap.o, attached by section): redirects by the sender's port", () => {
+    using coll = loadCollectionFile(obj("sockmap"));
+    const hash = coll.maps.get("sock_hash")!;
+    const prog = coll.programs.get("msg_redirect")!;
+    const links = attachBySection(prog, coll.specs.get("msg_redirect")!.spec, { sockmap: "sock_hash" }, coll.maps);
+    if (!Array.isArray(links)) throw new Error(links.skipped);
+    using _l = links[0];
+    expect(attachedPrograms(hash, "SK_MSG_VERDICT")).toEqual([prog.id]);
+    const [a, b] = tcpPair();
+    const [c, d] = tcpPair();
+    using _a = a, _b = b, _c = c, _d = d;
+    // a enters the hash under a key that is no port, so the program runs for it; the entry under
+    // a's local port is d, where msg_redirect sends what a writes.
+    hash.set(1, a.fd);
+    hash.set(a.localPort(), d.fd);
+    expect(hash.getNumber(a.localPort())).toBe(d.cookie());
+    a.send("by port");
+    expect(d.recvText(7, 2000)).toBe("by port");
+    expect(b.recv(64, 100)).toBeUndefined();
+    const bss = [...coll.maps.entries()].find(([n]) => n.endsWith(".bss"))![1];
+    expect(bss.getNumber(0)).toBe(7n); // msg_bytes
+  });
+
   test("attach by section: sk_skb/sk_msg need the sockmap option; a map name resolves in the collection", () => {
     using coll = loadCollectionFile(obj("sock_redirect"));
     {
@@ -363,9 +386,10 @@ describe.skipIf(!live)("network namespace programs (sk_lookup, flow_dissector)",
     expect(counter(stats, 1)).toBe(before + 5n);
   });
 
-  test("a netns program on a cgroup directory is refused with a hint naming the target", () => {
+  test("a netns program on a cgroup directory is refused with a hint naming the target; PROG_ATTACH on a netns points to Link.netns", () => {
     using coll = loadCollectionFile(obj("sock_lookup"));
     using cg = OpenFile.cgroup("/sys/fs/cgroup/unified");
     expect(errorOf(() => Link.netns(coll.programs.get("steer_7007")!, cg, "SK_LOOKUP"))).toMatchObject({ code: "SYS", hint: expect.stringMatching(/network namespace.*is directory/) });
+    expect(errorOf(() => ProgAttachment.attach(coll.programs.get("dissect_ipv4")!, ns, "FLOW_DISSECTOR"))).toMatchObject({ code: "LOAD_BAD_INPUT", hint: expect.stringMatching(/Link\.netns/) });
   });
 });
