@@ -201,6 +201,18 @@ describe.skipIf(!live || !haveTool("clang-19"))("struct_ops maps against bpftool
     expect(() => transfer("tsbpf_cc")).toThrow(/No such file or directory|FileNotFoundError|Errno 2/);
   });
 
+  test("50 load/register/unregister/close cycles leave /proc/self/fd as it was", () => {
+    const before = fdCount();
+    for (let i = 0; i < 50; i++) {
+      const path = i % 2 ? ccLink() : CC;
+      using coll = L.loadCollectionFile(path);
+      const [a] = S.attachAllStructOps(coll);
+      a.handle.close();
+    }
+    expect(fdCount()).toBe(before);
+    expect(available().filter((n) => n.startsWith("tsbpf_"))).toEqual([]);
+  });
+
   test("a name already registered: EEXIST with a hint, no fd left", () => {
     using first = L.loadCollectionFile(CC);
     const reg = S.attachStructOps(first, "tsbpf_cc");
@@ -302,6 +314,33 @@ describe.skipIf(!live || !haveTool("clang-19"))("struct_ops the kernel cannot ta
     expect(e.message).toContain(said![1]);
     expect(e.member).toBe("tsbpf_bogus");
     expect(e.typeName).toBe("tcp_congestion_ops");
+  });
+
+  test("SEC(\"?.struct_ops\"): the map is not created and its programs not loaded; an unreferenced struct_ops program is refused", () => {
+    const objs2 = compileC({
+      tsbpf_optional: BAD.tsbpf_missing_member.replace("unsigned int tsbpf_bogus;", "").replace(", .tsbpf_bogus = BOGUS", "")
+        .replace('SEC(".struct_ops")', 'SEC("?.struct_ops")').replaceAll("BAD_NAME", "tsbpf_opt")
+        + 'SEC("raw_tp/sys_enter") int other(void *ctx) { return 0; }\n',
+      tsbpf_unreferenced: `#define TSBPF_LINK_VARIANT
+#include "${join(ROOT, "fixtures/src/struct_ops_cc.bpf.c")}"
+SEC(".struct_ops") struct tcp_congestion_ops tsbpf_some = { .ssthresh = (void *)tsbpf_ssthresh, .cong_avoid = (void *)tsbpf_cong_avoid, .undo_cwnd = (void *)tsbpf_undo_cwnd, .name = "tsbpf_some" };
+`,
+    }, ["-D__TARGET_ARCH_x86"]);
+    {
+      using coll = L.loadCollectionFile(objs2.tsbpf_optional);
+      expect(coll.structOps.size).toBe(0);
+      expect([...coll.maps.values()].map((m) => m.type)).not.toContain(26);
+      expect([...coll.programs.keys()]).toEqual(["other"]);
+    }
+    const before = fdCount();
+    let err: unknown;
+    try {
+      L.loadCollectionFile(objs2.tsbpf_unreferenced).close();
+    } catch (e) {
+      err = e;
+    }
+    expect(fdCount()).toBe(before);
+    expect((err as Error).message).toMatch(/prog 'tsbpf_init': SEC\("struct_ops"\) program isn't referenced anywhere/);
   });
 
   test("a zero member the kernel lacks is skipped (libbpf ≥ 1.3; 1.1 refuses), and the kernel registers the rest", () => {
