@@ -20,8 +20,9 @@ Type and helper names come from the kernel's BTF, so types newer than tsbpf's ta
                 (left out by default: loading them writes a warning to the kernel log)
   --json        bpftool -j's object: system_config, syscall_config, program_types, map_types,
                 helpers ("xdp_available_helpers": [...]), misc
-Needs root (CAP_BPF, CAP_SYS_ADMIN…): without it most probes answer "not available".
-Exit status 2 on bad usage.`;
+Needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_ADMIN).
+Exit status 1 when bpf() refuses this process (the verdicts are printed, but mean nothing), 2 on
+bad usage.`;
 
 function sections(list: readonly string[] | undefined): Section[] {
   const out: Section[] = [];
@@ -45,6 +46,9 @@ export const command: Command = {
     if (report.system && !report.system.sysctls) err("procfs not mounted, skipping related probes\n");
     if (report.system?.config.problem) err(`skipping kernel config: ${report.system.config.problem}\n`);
     out(a.flags.has("--json") ? JSON.stringify(featureJson(report)) + "\n" : featureText(report));
-    return 0;
+    if (!report.denied) return 0;
+    // bpftool refuses to probe without privileges; we print what we saw and fail.
+    err("tsbpf: feature: bpf() refused this process (EPERM), so the verdicts above say nothing about the kernel\n  hint: run as root, or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN\n");
+    return 1;
   },
 };

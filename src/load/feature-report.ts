@@ -1,6 +1,7 @@
 // The whole `tsbpf feature` report: which probes run for which sections, in bpftool's order
 // (system, syscall, program types, map types, helpers per program type, misc).
 
+import { EPERM } from "../sys/errno.ts";
 import type { FeatureNames, NamedId } from "./feature-names.ts";
 import {
   MISC_FEATURES, kernelFeatureNames, probeBpfSyscall, probeHelpers, probeMapType, probeMisc, probeProgramType,
@@ -34,6 +35,8 @@ export interface FeatureReport {
   misc?: { feature: MiscFeature; probe: Probe }[];
   /** Where the type and helper names came from (kernel BTF path), if not our tables alone. */
   namesSource: string | undefined;
+  /** bpf() refused this process (EPERM): every probe below says "not available" for that reason. */
+  denied: boolean;
 }
 
 export interface ProbeOptions {
@@ -60,7 +63,8 @@ export function probeKernel(o: ProbeOptions = {}): FeatureReport {
   const needTypes = sections.has("program_types") || sections.has("helpers");
   const needNames = needTypes || sections.has("map_types");
   const names = needNames ? (o.names ?? kernelFeatureNames()) : undefined;
-  const report: FeatureReport = { sections, syscall: probeBpfSyscall(), namesSource: names?.source };
+  const syscall = probeBpfSyscall();
+  const report: FeatureReport = { sections, syscall, namesSource: names?.source, denied: syscall.errno === EPERM };
   if (sections.has("system")) report.system = readSystemConfig();
   // Without bpf() there is nothing more to ask (bpftool stops here too).
   if (report.syscall.status !== "available") return report;

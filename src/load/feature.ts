@@ -23,7 +23,8 @@ import { featureNames, type FeatureNames } from "./feature-names.ts";
 
 /** A probe's answer; `detail` says why in the kernel's words where it gave any. */
 export type Probe =
-  | { status: "available"; detail: string }
+  /** errno: the load failed, but in a way that still shows support (e.g. a helper's argument check). */
+  | { status: "available"; detail: string; errno?: number }
   | { status: "unavailable"; detail: string; errno?: number }
   /** The probe cannot tell (helpers of tracing/struct_ops programs; a program type that does not load). */
   | { status: "undetermined"; detail: string; errno?: number };
@@ -182,7 +183,7 @@ function helperVerdict(r: { ok: boolean; errno: number; log: string }): Probe {
   }
   // No log: the kernel refused before verifying (the type itself does not load).
   if (!r.log.trim()) return { status: "undetermined", errno: r.errno, detail: `the program type does not load (${errnoName(r.errno)})` };
-  return { status: "available", detail: `the verifier took the call and rejected something else: ${logSummary(r.log)}` };
+  return { status: "available", errno: r.errno, detail: `the verifier took the call and rejected something else: ${logSummary(r.log)}` };
 }
 
 const NO_PROBE: Probe = { status: "undetermined", detail: "this program type's helpers depend on its attach target; a probe without one cannot tell" };
@@ -366,7 +367,9 @@ export function probeMisc(f: MiscFeature): Probe {
 export function probeBpfSyscall(): Probe {
   const r = progLoadRaw({ progType: PROG_TYPE.UNSPEC, insns: new Uint8Array(0), license: "" });
   if (r.ret >= 0) door().close(r.ret);
-  return r.ret === -ENOSYS ? { status: "unavailable", errno: ENOSYS, detail: "ENOSYS" } : { status: "available", detail: r.ret < 0 ? errnoName(-r.ret) : "loaded" };
+  if (r.ret === -ENOSYS) return { status: "unavailable", errno: ENOSYS, detail: "ENOSYS" };
+  // EPERM: bpf() exists but refuses this process (no CAP_BPF/CAP_SYS_ADMIN, unprivileged BPF off).
+  return r.ret < 0 ? { status: "available", errno: -r.ret, detail: errnoName(-r.ret) } : { status: "available", detail: "loaded" };
 }
 
 // ---- names --------------------------------------------------------------------------------------

@@ -132,6 +132,15 @@ describe.skipIf(!live)("tsbpf feature vs bpftool feature probe kernel", () => {
     expect(text.stdout).toBe(ourText.slice(ourText.indexOf("Scanning eBPF program types..."), ourText.indexOf("Scanning eBPF map types...")));
   });
 
+  test.skipIf(!haveTool("setpriv", "--version"))("without capabilities: bpf() says EPERM, the run fails with that reason (bpftool refuses outright)", () => {
+    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--", bun, `${ROOT}src/cli/tsbpf.ts`, "feature", "--section", "misc"], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toContain("bpf() refused this process (EPERM)");
+    expect(r.stdout).toContain("ISA extension v2 is NOT available");
+    const theirsRefusal = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--", "bpftool", "feature", "probe", "kernel"], { encoding: "utf8" });
+    expect(theirsRefusal.status).not.toBe(0);
+  });
+
   test("bad usage exits 2 with a hint; --help exits 0", () => {
     const bad = tsbpf("--section", "kernel");
     expect(bad.status).toBe(2);
