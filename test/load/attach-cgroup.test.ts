@@ -2,16 +2,20 @@
 // device programs attached by section to a child cgroup this test creates (bpftool cgroup show and
 // PROG_QUERY list them); the test process moves into the cgroup and the kernel's answers are the
 // oracle: EPERM on the sysctl write, the socket, the connect and the /dev/full open while attached,
-// the rewritten connect and SO_PRIORITY, and ordinary behaviour once detached.
+// the rewritten connect and SO_PRIORITY, and ordinary behaviour once detached. Every cgroup section
+// attached by section lands where libbpf's bpf_program__attach_cgroup puts it.
 
 import { describe, expect, test, beforeAll, afterAll } from "vitest";
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { haveBun, haveRoot, haveTool, ROOT } from "../support/env.ts";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { haveBun, haveRoot, haveTool, run, ROOT } from "../support/env.ts";
 import { bpftoolJson, openFds } from "./kernel.ts";
+import { exit, movImm } from "./insns.ts";
 
 const live = haveBun() && haveRoot() && haveTool("bpftool", "version");
 const load = live ? await import("../../src/load/index.ts") : ({} as typeof import("../../src/load/index.ts"));
-const { Socket, ProgAttachment, Link, OpenFile, SOL_SOCKET, SO, attachCollection, attachedPrograms, loadCollectionFile, defaultCgroup } = load;
+const { Socket, ProgAttachment, Link, OpenFile, Program, SOL_SOCKET, SO, attachCollection, attachedPrograms, loadCollectionFile, defaultCgroup } = load;
 
 const CG_ROOT = live ? defaultCgroup() : "/sys/fs/cgroup/unified";
 const CG = `${CG_ROOT}/tsbpf-N-${process.pid}`;
@@ -174,5 +178,46 @@ describe.skipIf(!live)("cgroup programs: sysctl, sock_create, connect4, getsocko
       expect(errorOf(() => attachCollection(coll, { cgroup: `${CG}/absent` }))).toMatchObject({ command: "open", errnoName: "ENOENT" });
     }
     expect(openFds()).toEqual(before);
+  });
+});
+
+interface CgroupShow { id: number; attach_type: string; attach_flags: string; name: string }
+
+describe.skipIf(!live || !haveTool("clang-19"))("every cgroup section, attached by section as libbpf attaches it", () => {
+  const ours = `${CG}-ours`, theirs = `${CG}-libbpf`;
+  const dir = mkdtempSync(join(tmpdir(), "tsbpf-N-cg-"));
+  beforeAll(() => {
+    for (const d of [ours, theirs]) if (!existsSync(d)) mkdirSync(d);
+  });
+  afterAll(() => {
+    for (const d of [ours, theirs]) if (existsSync(d)) rmdirSync(d);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the attach types bpftool shows for our links equal those of libbpf's bpf_program__attach_cgroup, section by section", () => {
+    const all = `${ROOT}fixtures/obj/sock_cgroup_all.o`;
+    const exe = join(dir, "cgroup-attach-oracle");
+    run("clang-19", ["-O1", "-o", exe, join(ROOT, "test/load/cgroup-attach-oracle.c"), "-lbpf"]);
+    const key = (xs: CgroupShow[]) => xs.map((x) => `${x.name} ${x.attach_type} ${x.attach_flags}`).sort();
+    const libbpf = key(JSON.parse(run(exe, [all, theirs])) as CgroupShow[]);
+    expect(libbpf.length).toBe(23);
+    using coll = loadCollectionFile(all);
+    using att = attachCollection(coll, { cgroup: ours });
+    expect(att.links.length).toBe(23);
+    expect(key(bpftoolJson<CgroupShow[]>(["cgroup", "show", ours]))).toEqual(libbpf);
+  });
+
+  test("the 6.7 AF_UNIX hooks (newer than this bpftool and libbpf): PROG_QUERY finds each link under its attach type", () => {
+    const types = ["CGROUP_UNIX_CONNECT", "CGROUP_UNIX_SENDMSG", "CGROUP_UNIX_RECVMSG", "CGROUP_UNIX_GETPEERNAME", "CGROUP_UNIX_GETSOCKNAME"] as const;
+    using cg = OpenFile.cgroup(ours);
+    for (const t of types) {
+      using p = Program.load({ type: "CGROUP_SOCK_ADDR", expectedAttachType: t, insns: [movImm(0, 1), exit()], license: "GPL" });
+      {
+        using l = Link.cgroup(p, cg, t);
+        expect(attachedPrograms(cg, t)).toEqual([p.id]);
+        expect(l.info().progId).toBe(p.id);
+      }
+      expect(attachedPrograms(cg, t)).toEqual([]);
+    }
   });
 });
