@@ -1,5 +1,5 @@
 // Differential checks of tsbpf against the native tools on a corpus of BPF objects (anyone's):
-// `bun bench/corpus.ts [--checks abcdef] [--json FILE] DIR...` runs each check on every .o/.elf
+// `bun bench/corpus.ts [--checks abcdef] [--json FILE] [--pin-prefix NAME] DIR...` runs each check on every .o/.elf
 // (and raw .btf) below the directories and prints agree/disagree per check with the first
 // differing line. Not part of `npm test` or `npm run bench`; it needs the native tools and, for
 // the kernel checks (d, e), root.
@@ -18,6 +18,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { attachTypeName, mapTypeName, progTypeName } from "../src/elf/uapi.ts";
+import { TsbpfError } from "../src/errors.ts";
+import { loadCollectionFile } from "../src/load/index.ts";
 import { buildTracer, traceObjects, type TracedObject } from "../test/link/oracle.ts";
 import { runOracle, type LibbpfObject } from "../test/core/oracle.ts";
 import { buildObjectTracer, traceLibbpf } from "../test/load/object-oracle.ts";
@@ -70,7 +72,7 @@ const ROOT = resolve(new URL("..", import.meta.url).pathname);
 const TSBPF = join(ROOT, "src/cli/tsbpf.ts");
 const BUN = process.execPath;
 const PIN_ROOT = "/sys/fs/bpf";
-const PIN_PREFIX = `tsbpf-corpus-${process.pid}`;
+let pinPrefix = `tsbpf-corpus-${process.pid}`;
 const TIMEOUT_MS = 180_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -464,7 +466,7 @@ function mapNamesById(): Map<number, string> {
 
 function checkLoad(o: Obj, objectTracer: string): Outcome[] {
   const at = (what: string, status: Status, detail?: string): Outcome => ({ check: "e", what, file: o.path, status, ...(detail ? { detail } : {}) });
-  const oursDir = join(PIN_ROOT, `${PIN_PREFIX}-ours`), theirsDir = join(PIN_ROOT, `${PIN_PREFIX}-theirs`);
+  const oursDir = join(PIN_ROOT, `${pinPrefix}-ours`), theirsDir = join(PIN_ROOT, `${pinPrefix}-theirs`);
   const clean = () => {
     rmSync(oursDir, { recursive: true, force: true });
     rmSync(theirsDir, { recursive: true, force: true });
@@ -500,12 +502,17 @@ function checkLoad(o: Obj, objectTracer: string): Outcome[] {
     let bad: string | undefined;
     let agreeing = 0;
     for (const [i, p] of progs.entries()) {
-      const one = tsbpf(["load", o.path, "--prog", p, "--json"]);
-      const oneCrash = crashed(one);
+      // In process (a spawn per program is slow on big objects); anything but a TsbpfError is a crash.
+      let error: unknown;
+      try {
+        loadCollectionFile(o.path, { programs: [p] }).close();
+      } catch (e) {
+        error = e;
+      }
       const libOk = lib[i]?.load === 0;
-      if (oneCrash) bad ??= `${p}: crash: ${oneCrash}`;
-      else if ((one.status === 0) !== libOk) {
-        const why = one.status === 0 ? `we load it, libbpf: ${lib[i]?.load}` : `we refuse (${lastLine(one)}), libbpf loads it`;
+      if (error !== undefined && !(error instanceof TsbpfError)) bad ??= `${p}: crash: ${String((error as Error).stack ?? error).split("\n").slice(0, 3).join(" | ")}`;
+      else if ((error === undefined) !== libOk) {
+        const why = error === undefined ? `we load it, libbpf: ${lib[i]?.load}` : `we refuse (${oneLine((error as TsbpfError).message, 200)}), libbpf loads it`;
         bad ??= `${p}: ${why}`;
       } else agreeing++;
     }
@@ -517,10 +524,6 @@ function checkLoad(o: Obj, objectTracer: string): Outcome[] {
   }
 }
 
-function lastLine(p: Proc): string {
-  const lines = (p.stderr + p.stdout.toString()).trim().split("\n").filter((l) => l.trim() !== "");
-  return oneLine(lines.at(-1) ?? `exit ${p.status}`, 160);
-}
 
 /** The names of the programs libbpf would load (autoload), from tsbpf inspect. */
 function listPrograms(o: Obj): string[] | undefined {
@@ -598,7 +601,7 @@ function checkRoundTrip(o: Obj, theirs: Proc, scratch: string): Outcome {
 // Driver
 
 function usage(): never {
-  process.stderr.write("usage: bun bench/corpus.ts [--checks abcdef] [--json FILE] [--quiet] DIR...\n");
+  process.stderr.write("usage: bun bench/corpus.ts [--checks abcdef] [--json FILE] [--pin-prefix NAME] [--quiet] DIR...\n");
   process.exit(2);
 }
 
@@ -613,6 +616,7 @@ function main(): number {
     if (a === "--checks") checks = new Set([...(argv[++i] ?? usage())].filter((c): c is CheckId => c in CHECKS));
     else if (a === "--json") jsonOut = argv[++i] ?? usage();
     else if (a === "--quiet") quiet = true;
+    else if (a === "--pin-prefix") pinPrefix = `${argv[++i] ?? usage()}-${process.pid}`;
     else if (a.startsWith("-")) usage();
     else dirs.push(a);
   }
