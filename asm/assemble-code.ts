@@ -49,11 +49,13 @@ export class Section implements AsmSection {
   /** slot[i]: the slot where instruction i starts; slot[count] is the slot count. */
   private slot = new Int32Array(1);
   private at = new Float64Array(0);
-  /** Instructions kept as objects, by index: those with metadata, or that the quick encoder refuses. */
+  /** Instructions kept as objects, by index: those appended as objects, and those with metadata. */
   readonly objs = new Map<number, Insn>();
-  /** Some instruction is in `objs` only (not encodable here): the bytes come from encode(), which says why. */
+  /** Some instruction of `objs` has no bytes in `buf` yet (appended as an object, or one the quick encoder refuses). */
   private unencoded = false;
   private cache: Insn[] | undefined;
+  /** sizeHint()'s answer once asked (-1 before). */
+  private hint = -1;
 
   /**
    * `sizeHint()`: an upper bound on the instructions still to come (from the length of the text),
@@ -86,7 +88,9 @@ export class Section implements AsmSection {
 
   private room(bytes: number): void {
     if (this.len + bytes <= this.buf.length && this.count + 2 <= this.slot.length) return;
-    const hint = this.buf.length === 0 ? 0 : this.sizeHint();
+    // The first growth starts small (most sections are); the next one asks for the bound.
+    if (this.buf.length > 0 && this.hint < 0) this.hint = this.sizeHint();
+    const hint = Math.max(0, this.hint);
     if (this.len + bytes > this.buf.length) {
       const next = new Uint8Array(Math.max(4096, this.buf.length * 2, this.len + bytes, 16 * hint));
       next.set(this.buf.subarray(0, this.len));
@@ -113,13 +117,15 @@ export class Section implements AsmSection {
     return true;
   }
 
-  /** Append an instruction object (kept as an object if it carries metadata). */
+  /**
+   * Append an instruction object. It is kept as an object (its bytes are taken again when the
+   * section is written): the parser may still add a reference to it (objdump -r lines).
+   */
   addInsn(insn: Insn, pos: number): void {
     const n = insn.op === LDDW ? 16 : 8;
     this.room(n);
-    const i = this.count;
-    if (!this.encodeAt(this.len, insn)) this.unencoded = true;
-    if (insn.meta !== undefined || !this.encodable(insn)) this.objs.set(i, insn);
+    this.objs.set(this.count, insn);
+    this.unencoded = true;
     this.push(n, pos);
   }
 
@@ -163,7 +169,13 @@ export class Section implements AsmSection {
 
   /** The encoded code (encode()'s typed error if some instruction cannot be encoded). */
   bytes(): Uint8Array {
-    return this.unencoded ? encode(this.insns) : this.buf.slice(0, this.len);
+    if (this.unencoded) {
+      // Objects appended whole: their bytes now (all of them through encode() if one is unusual).
+      this.unencoded = false;
+      for (const [i, insn] of this.objs) if (!this.encodeAt(this.slot[i] * 8, insn)) this.unencoded = true;
+      if (this.unencoded) return encode(this.insns);
+    }
+    return this.buf.subarray(0, this.len);
   }
 
   /** Indices of the instructions that carry a symbolic reference, ascending. */

@@ -23,7 +23,7 @@
 // `rN = NAME [+ off] ll` → R_BPF_64_64 against NAME (map, data object or extern).
 
 import { TsbpfError, type Where } from "../src/errors.ts";
-import { R_BPF, writeElf, type ObjFile, type ObjReloc, type ObjSection, type ObjSymbol, type SymbolBind, type SymbolType } from "../src/elf/write.ts";
+import { R_BPF, writeElf, writeElfParts, type ObjFile, type ObjReloc, type ObjSection, type ObjSymbol, type SymbolBind, type SymbolType } from "../src/elf/write.ts";
 import { mapDefSize, mapsBtf, type BtfDataVar, type BtfMapDef } from "../src/elf/write-btf.ts";
 import { resolveRef } from "./assemble-labels.ts";
 import { Section, type AsmSection } from "./assemble-code.ts";
@@ -697,6 +697,11 @@ export function elfObject(r: AsmResult): Uint8Array {
   return writeElf(toObjFile(r));
 }
 
+/** elfObject's bytes as consecutive pieces (see writeElfParts), for writing without joining them. */
+export function elfObjectParts(r: AsmResult): Uint8Array[] {
+  return writeElfParts(toObjFile(r));
+}
+
 /** Raw instruction bytes of one code section (the only one, or the named one); no relocations allowed. */
 export function rawCode(r: AsmResult, section?: string): Uint8Array {
   const code = r.sections.filter((s) => s.code && (section === undefined || s.name === section) && (s.insns.length > 0 || section !== undefined));
@@ -711,7 +716,7 @@ export function rawCode(r: AsmResult, section?: string): Uint8Array {
     fail(`raw output cannot carry relocations: '${first.symbol}' needs one`, w?.line !== undefined ? w : { insn: slot },
       "write an ELF object (-o prog.o), or use absolute forms such as 'r1 = map[id:5]'");
   }
-  return s instanceof Section ? s.bytes() : encode(s.insns);
+  return s instanceof Section ? s.bytes().slice() : encode(s.insns);
 }
 
 /** A code section's bytes: kept encoded while assembling. */

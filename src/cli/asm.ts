@@ -1,9 +1,9 @@
 // `tsbpf asm FILE -o OUT [--raw] [--section S]`: assemble BPF assembly text (llvm-mc or kernel-log
 // syntax) into a relocatable ELF object, or raw instruction bytes when OUT ends in .bin or --raw.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { TsbpfError } from "../errors.ts";
-import { assemble, elfObject, rawCode } from "../../asm/assemble.ts";
+import { assemble, elfObjectParts, rawCode } from "../../asm/assemble.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 
@@ -41,9 +41,15 @@ export const command: Command = {
     const raw = a.flags.has("--raw") || out.endsWith(".bin");
     const section = a.values.get("--section");
     if (section !== undefined && !raw) throw new TsbpfError("USAGE", "asm: --section goes with raw output (.bin or --raw)");
-    const bytes = raw ? rawCode(result, section) : elfObject(result);
+    // The object's pieces are written one after another: no copy of the code joins them.
+    const parts = raw ? [rawCode(result, section)] : elfObjectParts(result);
     try {
-      writeFileSync(out, bytes);
+      const fd = openSync(out, "w");
+      try {
+        for (const p of parts) for (let at = 0; at < p.length; ) at += writeSync(fd, p, at);
+      } finally {
+        closeSync(fd);
+      }
     } catch (e) {
       throw io("write", out, e);
     }

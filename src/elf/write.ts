@@ -92,6 +92,24 @@ function bad(message: string, hint?: string): never {
 
 /** Serialize an ObjFile. Relocations naming unknown symbols or sections are typed errors. */
 export function writeElf(obj: ObjFile): Uint8Array {
+  const parts = writeElfParts(obj);
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * The object as consecutive pieces (ELF header, section contents with their padding, section
+ * header table): what writeElf joins. Written one after another they make the file, without a
+ * copy of the (possibly large) section contents.
+ */
+export function writeElfParts(obj: ObjFile): Uint8Array[] {
   const shstr = new StrTab();
   const headers: Header[] = [{ name: 0, type: SHT.NULL, flags: 0, offset: 0, size: 0, link: 0, info: 0, align: 0, entsize: 0 }];
   const strtabIdx = headers.length;
@@ -190,8 +208,7 @@ export function writeElf(obj: ObjFile): Uint8Array {
     off += h.data?.length ?? 0;
   }
   const shoff = Math.ceil(off / 8) * 8;
-  const total = shoff + headers.length * 64;
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(64);
   const dv = new DataView(out.buffer);
   out.set([0x7f, 0x45, 0x4c, 0x46, 2 /* ELFCLASS64 */, 1 /* LSB */, 1 /* EV_CURRENT */, 0 /* SYSV */], 0);
   dv.setUint16(16, 1, true); // ET_REL
@@ -207,19 +224,33 @@ export function writeElf(obj: ObjFile): Uint8Array {
   dv.setUint16(58, 64, true);
   dv.setUint16(60, headers.length, true);
   dv.setUint16(62, strtabIdx, true);
+  const parts: Uint8Array[] = [out];
+  let end = 64;
+  const pad = (to: number) => {
+    if (to > end) parts.push(new Uint8Array(to - end));
+    end = to;
+  };
+  const table = new Uint8Array(headers.length * 64);
+  const tv = new DataView(table.buffer);
   headers.forEach((h, i) => {
-    if (h.data && h.type !== SHT.NOBITS) out.set(h.data, h.offset);
-    const at = shoff + i * 64;
-    dv.setUint32(at, h.name, true);
-    dv.setUint32(at + 4, h.type, true);
-    dv.setBigUint64(at + 8, BigInt(h.flags), true);
-    dv.setBigUint64(at + 16, 0n, true);
-    dv.setBigUint64(at + 24, BigInt(h.offset), true);
-    dv.setBigUint64(at + 32, BigInt(h.size), true);
-    dv.setUint32(at + 40, h.link, true);
-    dv.setUint32(at + 44, h.info, true);
-    dv.setBigUint64(at + 48, BigInt(h.align), true);
-    dv.setBigUint64(at + 56, BigInt(h.entsize), true);
+    if (h.data && h.type !== SHT.NOBITS && h.data.length > 0) {
+      pad(h.offset);
+      parts.push(h.data);
+      end += h.data.length;
+    }
+    const at = i * 64;
+    tv.setUint32(at, h.name, true);
+    tv.setUint32(at + 4, h.type, true);
+    tv.setBigUint64(at + 8, BigInt(h.flags), true);
+    tv.setBigUint64(at + 16, 0n, true);
+    tv.setBigUint64(at + 24, BigInt(h.offset), true);
+    tv.setBigUint64(at + 32, BigInt(h.size), true);
+    tv.setUint32(at + 40, h.link, true);
+    tv.setUint32(at + 44, h.info, true);
+    tv.setBigUint64(at + 48, BigInt(h.align), true);
+    tv.setBigUint64(at + 56, BigInt(h.entsize), true);
   });
-  return out;
+  pad(shoff);
+  parts.push(table);
+  return parts;
 }
