@@ -1,0 +1,382 @@
+// The DWARF reader: .debug_info compile units (DWARF 2–5, 32- and 64-bit format) decoded through
+// their .debug_abbrev tables into a tree of entries with typed attribute values, strings resolved
+// through .debug_str / .debug_str_offsets / .debug_line_str. Bad bytes → TsbpfError with the offset.
+
+import { TsbpfError, type Where } from "../errors.ts";
+import { DW_AT, DW_FORM, DW_UT } from "./dwarf-const.ts";
+import type { DebugSection, DebugSections } from "./dwarf-sections.ts";
+
+/** An attribute's value, by what the form says it is. */
+export type DwarfValue =
+  /** data1/2/4/8 (`bytes` = width, so the reader can sign-extend by context), udata (`bytes` 0). */
+  | { kind: "uint"; value: bigint; bytes: number }
+  /** sdata and implicit_const. */
+  | { kind: "sint"; value: bigint }
+  /** A reference to another entry, as an offset in .debug_info. */
+  | { kind: "ref"; offset: number }
+  | { kind: "str"; value: string }
+  | { kind: "flag"; value: boolean }
+  /** exprloc and block forms. */
+  | { kind: "block"; bytes: Uint8Array }
+  /** sec_offset: an offset into another debug section. */
+  | { kind: "secoff"; value: number }
+  /** Addresses, address/list indices, type signatures, references into other files: read past, unused. */
+  | { kind: "other"; form: number };
+
+/** One debugging-information entry. */
+export interface Die {
+  /** Offset of the entry in .debug_info. */
+  offset: number;
+  tag: number;
+  attrs: Map<number, DwarfValue>;
+  children: Die[];
+}
+
+export interface DwarfUnit {
+  /** Offset of the unit header in .debug_info. */
+  offset: number;
+  version: number;
+  unitType: number;
+  addrSize: number;
+  /** 4 in the 32-bit DWARF format, 8 in the 64-bit one. */
+  offsetSize: number;
+  /** The unit's top-level entries (normally one: the compile unit). */
+  roots: Die[];
+}
+
+interface AttrSpec {
+  at: number;
+  form: number;
+  implicit: bigint;
+}
+
+interface Abbrev {
+  tag: number;
+  children: boolean;
+  specs: AttrSpec[];
+}
+
+/** A .debug_info reading: units, and every entry by offset (for references). */
+export class DwarfInfo {
+  readonly units: readonly DwarfUnit[];
+  private readonly byOffset: ReadonlyMap<number, Die>;
+  private readonly sec: DebugSection;
+  private readonly file: string | undefined;
+
+  constructor(units: DwarfUnit[], byOffset: Map<number, Die>, sec: DebugSection, file: string | undefined) {
+    this.units = units;
+    this.byOffset = byOffset;
+    this.sec = sec;
+    this.file = file;
+  }
+
+  /** The entry at this .debug_info offset. */
+  die(offset: number): Die | undefined {
+    return this.byOffset.get(offset);
+  }
+
+  /** Every entry, in file order. */
+  dies(): IterableIterator<Die> {
+    return this.byOffset.values();
+  }
+
+  /** The error position of a .debug_info offset. */
+  where(offset: number): Where {
+    return { ...(this.file !== undefined ? { file: this.file } : {}), offset: this.sec.fileOffset + offset, section: ".debug_info" };
+  }
+}
+
+const utf8 = new TextDecoder("utf-8");
+const MAX_INDIRECT = 4;
+
+/** A bounds-checked little-endian cursor over one debug section. */
+class Cursor {
+  pos: number;
+  constructor(readonly sec: DebugSection, readonly name: string, readonly file: string | undefined, pos: number, public end: number) {
+    this.pos = pos;
+  }
+
+  fail(msg: string, at = this.pos): never {
+    throw new TsbpfError("ELF_BAD_SECTION", `${this.name}: ${msg}`, { ...(this.file !== undefined ? { file: this.file } : {}), offset: this.sec.fileOffset + at, section: this.name }, "the debug information is truncated or corrupt; rebuild the object with clang -g");
+  }
+
+  need(n: number): number {
+    if (n < 0 || this.pos + n > this.end) this.fail(`${n} bytes needed at offset ${this.pos}, the data ends at ${this.end}`);
+    const p = this.pos;
+    this.pos += n;
+    return p;
+  }
+
+  u8(): number {
+    if (this.pos >= this.end) this.fail(`1 byte needed at offset ${this.pos}, the data ends at ${this.end}`);
+    return this.sec.data[this.pos++];
+  }
+
+  /** An unsigned little-endian integer of 1–8 bytes that fits a JavaScript number, plus any relocation adjustment at its offset. */
+  num(n: number): number {
+    const p = this.need(n);
+    const d = this.sec.data;
+    let v = 0;
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + d[p + i];
+    if (v > Number.MAX_SAFE_INTEGER) this.fail(`value at offset ${p} is too large`, p);
+    const adj = this.sec.adjust.size > 0 ? this.sec.adjust.get(p) : undefined;
+    return adj === undefined ? v : n <= 4 ? (v + adj) % 2 ** (8 * n) : v + adj;
+  }
+
+  /** An unsigned little-endian integer of 1–8 bytes as a bigint (constants of any width). */
+  uint(n: number): bigint {
+    if (n <= 6) return BigInt(this.num(n));
+    const p = this.need(n);
+    const d = this.sec.data;
+    const lo = (d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24)) >>> 0;
+    const hi = (d[p + 4] | (d[p + 5] << 8) | (d[p + 6] << 16) | (d[p + 7] << 24)) >>> 0;
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  uleb(): bigint {
+    let v = 0n;
+    let shift = 0n;
+    for (let i = 0; i < 10; i++) {
+      const b = this.u8();
+      v |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return v;
+      shift += 7n;
+    }
+    return this.fail("LEB128 number longer than 10 bytes", this.pos - 10);
+  }
+
+  /** A ULEB128 that must fit a JavaScript number (codes, offsets, lengths). */
+  ulebNum(): number {
+    const at = this.pos;
+    let v = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8();
+      v += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) {
+        if (v > Number.MAX_SAFE_INTEGER) break;
+        return v;
+      }
+      mul *= 128;
+    }
+    return this.fail("LEB128 value is too large", at);
+  }
+
+  sleb(): bigint {
+    let v = 0n;
+    let shift = 0n;
+    for (let i = 0; i < 10; i++) {
+      const b = this.u8();
+      v |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+      if ((b & 0x80) === 0) return BigInt.asIntN(64, (b & 0x40) !== 0 ? v - (1n << shift) : v);
+    }
+    return this.fail("LEB128 number longer than 10 bytes", this.pos - 10);
+  }
+
+  bytes(n: number): Uint8Array {
+    const p = this.need(n);
+    return this.sec.data.subarray(p, p + n);
+  }
+
+  cstring(): string {
+    const end = this.sec.data.subarray(0, this.end).indexOf(0, this.pos);
+    if (end < 0) this.fail("unterminated string");
+    const s = utf8.decode(this.sec.data.subarray(this.pos, end));
+    this.pos = end + 1;
+    return s;
+  }
+}
+
+/** Reading state shared by the units of one .debug_info. */
+class Reader {
+  private readonly abbrevTables = new Map<number, Map<number, Abbrev>>();
+  private readonly strings = new Map<string, Map<number, string>>();
+
+  constructor(readonly debug: DebugSections, readonly info: DebugSection) {}
+
+  cursor(sec: DebugSection | undefined, name: string, pos = 0, end?: number): Cursor {
+    if (!sec) {
+      throw new TsbpfError("ELF_BAD_SECTION", `${name} is missing but ${name === ".debug_abbrev" ? "the units" : "a string form"} needs it`, { ...(this.debug.file !== undefined ? { file: this.debug.file } : {}), section: name }, "the object's debug sections are incomplete; rebuild with clang -g");
+    }
+    return new Cursor(sec, name, this.debug.file, pos, end ?? sec.data.length);
+  }
+
+  abbrevs(offset: number, at: Cursor): Map<number, Abbrev> {
+    const hit = this.abbrevTables.get(offset);
+    if (hit) return hit;
+    const c = this.cursor(this.debug.abbrev, ".debug_abbrev");
+    if (offset >= c.end) at.fail(`abbreviation table offset ${offset} is past the end of the ${c.end}-byte .debug_abbrev`);
+    c.pos = offset;
+    const table = new Map<number, Abbrev>();
+    for (;;) {
+      const codeAt = c.pos;
+      const code = c.ulebNum();
+      if (code === 0) break;
+      const tag = c.ulebNum();
+      const children = c.u8();
+      if (children > 1) c.fail(`abbreviation ${code}: children flag ${children} is neither 0 nor 1`, c.pos - 1);
+      const specs: AttrSpec[] = [];
+      for (;;) {
+        const attr = c.ulebNum();
+        const form = c.ulebNum();
+        if (attr === 0 && form === 0) break;
+        if (attr === 0 || form === 0) c.fail(`abbreviation ${code}: attribute ${attr} with form ${form}`, c.pos - 1);
+        specs.push({ at: attr, form, implicit: form === DW_FORM.implicit_const ? c.sleb() : 0n });
+      }
+      if (table.has(code)) c.fail(`abbreviation code ${code} defined twice`, codeAt);
+      table.set(code, { tag, children: children === 1, specs });
+    }
+    this.abbrevTables.set(offset, table);
+    return table;
+  }
+
+  string(sec: DebugSection | undefined, name: string, offset: number, at: Cursor): string {
+    let cache = this.strings.get(name);
+    if (!cache) this.strings.set(name, (cache = new Map()));
+    const hit = cache.get(offset);
+    if (hit !== undefined) return hit;
+    const c = this.cursor(sec, name);
+    if (offset >= c.end) at.fail(`string offset ${offset} is past the end of the ${c.end}-byte ${name}`);
+    c.pos = offset;
+    const s = c.cstring();
+    cache.set(offset, s);
+    return s;
+  }
+
+  /** The string at index `index` of the unit's .debug_str_offsets contribution. */
+  strx(index: number, base: number | undefined, unit: DwarfUnit, at: Cursor): string {
+    if (base === undefined) at.fail("a strx form is used but the unit has no DW_AT_str_offsets_base");
+    const c = this.cursor(this.debug.strOffsets, ".debug_str_offsets");
+    const pos = base + index * unit.offsetSize;
+    if (pos + unit.offsetSize > c.end) at.fail(`string index ${index} (entry at ${pos}) is past the end of the ${c.end}-byte .debug_str_offsets`);
+    c.pos = pos;
+    return this.string(this.debug.str, ".debug_str", c.num(unit.offsetSize), at);
+  }
+}
+
+/** What one attribute's form reads to, strx left as an index until the unit's base is known. */
+type RawValue = DwarfValue | { kind: "strx"; index: number };
+
+function readValue(r: Reader, c: Cursor, unit: DwarfUnit, form: number, implicit: bigint, depth = 0): RawValue {
+  const os = unit.offsetSize;
+  switch (form) {
+    case DW_FORM.data1: return { kind: "uint", value: c.uint(1), bytes: 1 };
+    case DW_FORM.data2: return { kind: "uint", value: c.uint(2), bytes: 2 };
+    case DW_FORM.data4: return { kind: "uint", value: c.uint(4), bytes: 4 };
+    case DW_FORM.data8: return { kind: "uint", value: c.uint(8), bytes: 8 };
+    case DW_FORM.udata: return { kind: "uint", value: c.uleb(), bytes: 0 };
+    case DW_FORM.sdata: return { kind: "sint", value: c.sleb() };
+    case DW_FORM.implicit_const: return { kind: "sint", value: implicit };
+    case DW_FORM.flag: return { kind: "flag", value: c.u8() !== 0 };
+    case DW_FORM.flag_present: return { kind: "flag", value: true };
+    case DW_FORM.ref1: return { kind: "ref", offset: unit.offset + c.num(1) };
+    case DW_FORM.ref2: return { kind: "ref", offset: unit.offset + c.num(2) };
+    case DW_FORM.ref4: return { kind: "ref", offset: unit.offset + c.num(4) };
+    case DW_FORM.ref8: return { kind: "ref", offset: unit.offset + c.num(8) };
+    case DW_FORM.ref_udata: return { kind: "ref", offset: unit.offset + c.ulebNum() };
+    case DW_FORM.ref_addr: return { kind: "ref", offset: c.num(unit.version <= 2 ? unit.addrSize : os) };
+    case DW_FORM.string: return { kind: "str", value: c.cstring() };
+    case DW_FORM.strp: return { kind: "str", value: r.string(r.debug.str, ".debug_str", c.num(os), c) };
+    case DW_FORM.line_strp: return { kind: "str", value: r.string(r.debug.lineStr, ".debug_line_str", c.num(os), c) };
+    case DW_FORM.strx: case DW_FORM.GNU_str_index: return { kind: "strx", index: c.ulebNum() };
+    case DW_FORM.strx1: return { kind: "strx", index: c.num(1) };
+    case DW_FORM.strx2: return { kind: "strx", index: c.num(2) };
+    case DW_FORM.strx3: return { kind: "strx", index: c.num(3) };
+    case DW_FORM.strx4: return { kind: "strx", index: c.num(4) };
+    case DW_FORM.sec_offset: return { kind: "secoff", value: c.num(os) };
+    case DW_FORM.exprloc: case DW_FORM.block: return { kind: "block", bytes: c.bytes(c.ulebNum()) };
+    case DW_FORM.block1: return { kind: "block", bytes: c.bytes(c.num(1)) };
+    case DW_FORM.block2: return { kind: "block", bytes: c.bytes(c.num(2)) };
+    case DW_FORM.block4: return { kind: "block", bytes: c.bytes(c.num(4)) };
+    case DW_FORM.data16: c.need(16); return { kind: "other", form };
+    case DW_FORM.addr: c.need(unit.addrSize); return { kind: "other", form };
+    case DW_FORM.addrx1: case DW_FORM.addrx2: case DW_FORM.addrx3: case DW_FORM.addrx4:
+      c.need(form - DW_FORM.addrx1 + 1); return { kind: "other", form };
+    case DW_FORM.addrx: case DW_FORM.loclistx: case DW_FORM.rnglistx: case DW_FORM.GNU_addr_index:
+      c.uleb(); return { kind: "other", form };
+    case DW_FORM.ref_sig8: c.need(8); return { kind: "other", form };
+    case DW_FORM.ref_sup4: c.need(4); return { kind: "other", form };
+    case DW_FORM.ref_sup8: c.need(8); return { kind: "other", form };
+    case DW_FORM.strp_sup: case DW_FORM.GNU_ref_alt: case DW_FORM.GNU_strp_alt: c.need(os); return { kind: "other", form };
+    case DW_FORM.indirect: {
+      if (depth >= MAX_INDIRECT) c.fail("DW_FORM_indirect chain too long");
+      return readValue(r, c, unit, c.ulebNum(), implicit, depth + 1);
+    }
+    default: return c.fail(`unknown attribute form 0x${form.toString(16)}`);
+  }
+}
+
+/** Read one unit header at `c.pos`; leaves `c` at the first entry and `c.end` at the unit's end. */
+function readUnitHeader(c: Cursor): { unit: DwarfUnit; abbrevOffset: number } {
+  const offset = c.pos;
+  let length = c.num(4);
+  let offsetSize = 4;
+  if (length === 0xffffffff) {
+    length = c.num(8);
+    offsetSize = 8;
+  } else if (length >= 0xfffffff0) c.fail(`reserved unit length 0x${length.toString(16)}`, offset);
+  if (c.pos + length > c.end) c.fail(`unit length ${length} runs past the end of .debug_info (${c.end} bytes)`, offset);
+  c.end = c.pos + length;
+  const version = c.num(2);
+  if (version < 2 || version > 5) c.fail(`DWARF version ${version} is not supported (2–5 are)`, c.pos - 2);
+  let unitType: number = DW_UT.compile;
+  let addrSize: number;
+  let abbrevOffset: number;
+  if (version >= 5) {
+    unitType = c.u8();
+    addrSize = c.u8();
+    abbrevOffset = c.num(offsetSize);
+    if (unitType === DW_UT.type || unitType === DW_UT.split_type) c.need(8 + offsetSize);
+    else if (unitType === DW_UT.skeleton || unitType === DW_UT.split_compile) c.need(8);
+    else if (unitType !== DW_UT.compile && unitType !== DW_UT.partial) c.fail(`unknown unit type 0x${unitType.toString(16)}`, c.pos - 2 - offsetSize);
+  } else {
+    abbrevOffset = c.num(offsetSize);
+    addrSize = c.u8();
+  }
+  if (addrSize !== 4 && addrSize !== 8) c.fail(`address size ${addrSize} is neither 4 nor 8`);
+  return { unit: { offset, version, unitType, addrSize, offsetSize, roots: [] }, abbrevOffset };
+}
+
+/** Read every unit of `debug.info`. Work and memory are linear in the section sizes. */
+export function readDwarf(debug: DebugSections): DwarfInfo {
+  const info = debug.info;
+  if (!info) throw new TsbpfError("ELF_BAD_SECTION", "the object has no .debug_info", debug.file !== undefined ? { file: debug.file } : {}, "build it with clang -g");
+  const r = new Reader(debug, info);
+  const units: DwarfUnit[] = [];
+  const byOffset = new Map<number, Die>();
+  let next = 0;
+  while (next < info.data.length) {
+    const c = r.cursor(info, ".debug_info", next);
+    const { unit, abbrevOffset } = readUnitHeader(c);
+    next = c.end;
+    units.push(unit);
+    const table = r.abbrevs(abbrevOffset, c);
+    const stack: Die[] = [];
+    let strBase: number | undefined;
+    while (c.pos < c.end) {
+      const offset = c.pos;
+      const code = c.ulebNum();
+      if (code === 0) {
+        stack.pop();
+        continue;
+      }
+      const ab = table.get(code) ?? c.fail(`abbreviation code ${code} is not in the unit's table (at .debug_abbrev ${abbrevOffset})`, offset);
+      const raw: [number, RawValue][] = [];
+      for (const s of ab.specs) raw.push([s.at, readValue(r, c, unit, s.form, s.implicit)]);
+      // The unit entry names its string-offsets base among its own attributes, after strx names.
+      if (unit.roots.length === 0 && stack.length === 0) {
+        const base = raw.find(([at]) => at === DW_AT.str_offsets_base)?.[1];
+        if (base && (base.kind === "secoff" || base.kind === "uint")) strBase = Number(base.value);
+      }
+      const attrs = new Map<number, DwarfValue>();
+      for (const [at, v] of raw) attrs.set(at, v.kind === "strx" ? { kind: "str", value: r.strx(v.index, strBase, unit, c) } : v);
+      const die: Die = { offset, tag: ab.tag, attrs, children: [] };
+      byOffset.set(offset, die);
+      if (stack.length > 0) stack[stack.length - 1].children.push(die);
+      else unit.roots.push(die);
+      if (ab.children) stack.push(die);
+    }
+  }
+  return new DwarfInfo(units, byOffset, info, debug.file);
+}
