@@ -4,7 +4,7 @@
 
 import { existsSync, readFileSync } from "node:fs";
 import { release } from "node:os";
-import { gunzipSync } from "node:zlib";
+import { createRequire } from "node:module";
 
 /** The sysctls bpftool reads, in its order, with their JSON keys. -1: unreadable (bpftool's value too). */
 export interface Sysctls {
@@ -106,10 +106,19 @@ export function configCandidates(): string[] {
   return [`/boot/config-${release()}`, "/proc/config.gz"];
 }
 
+/** gunzip: Bun's native one where there is Bun (loading node:zlib there costs ~50 ms of start-up). */
+function gunzip(bytes: Uint8Array): Uint8Array {
+  const bun = (globalThis as { Bun?: { gunzipSync(b: Uint8Array): Uint8Array } }).Bun;
+  if (bun) return bun.gunzipSync(bytes);
+  const zlib = createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
+  return zlib.gunzipSync(bytes);
+}
+
 function readMaybeGzip(path: string): string {
   const bytes = readFileSync(path);
   const gz = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
-  return (gz ? gunzipSync(bytes) : bytes).toString("latin1");
+  const text = gz ? gunzip(bytes) : bytes;
+  return Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString("latin1");
 }
 
 export function readKernelConfig(candidates = configCandidates(), wanted = CONFIG_OPTIONS): KernelConfig {

@@ -79,15 +79,24 @@ function loadShape(type: number): LoadShape {
 
 const LOG_SIZE = 4096;
 
+/** One probe load's outcome; the log is read from the loader's buffer only when asked. */
+interface Loaded {
+  ok: boolean;
+  errno: number;
+}
+
 /** Buffers and attributes reused across the thousands of helper probes (one load each). */
 class Loader {
-  readonly log = new Uint8Array(LOG_SIZE);
+  private readonly log = new Uint8Array(LOG_SIZE);
+  // A Buffer view of the log for native substring search: most probes need a yes/no, not the text.
+  private readonly logBytes = Buffer.from(this.log.buffer, 0, LOG_SIZE);
   private readonly decoder = new TextDecoder();
   private attrs: ProgLoadAttrs = { progType: 0, insns: new Uint8Array(0), license: "GPL" };
   private shapeOf = -1;
+  private logEnd = 0;
 
   /** Load once with a level-1 log; the fd is closed at once. */
-  load(type: number, insns: Uint8Array, shape: LoadShape): { ok: boolean; errno: number; log: string } {
+  load(type: number, insns: Uint8Array, shape: LoadShape): Loaded {
     if (this.shapeOf !== type || this.attrs.insns !== insns) {
       this.attrs = {
         progType: type, insns, license: "GPL", logLevel: 1, logBuf: this.log,
@@ -98,12 +107,31 @@ class Loader {
     }
     this.log[0] = 0;
     const r = progLoadRaw(this.attrs);
+    const end = this.log.indexOf(0);
+    this.logEnd = end < 0 ? LOG_SIZE : end;
     if (r.ret >= 0) {
       door().close(r.ret);
-      return { ok: true, errno: 0, log: "" };
+      return { ok: true, errno: 0 };
     }
-    const end = this.log.indexOf(0);
-    return { ok: false, errno: -r.ret, log: this.decoder.decode(this.log.subarray(0, end < 0 ? LOG_SIZE : end)) };
+    return { ok: false, errno: -r.ret };
+  }
+
+  /** The last load's log. */
+  text(): string {
+    return this.decoder.decode(this.log.subarray(0, this.logEnd));
+  }
+
+  /** The line of the last log holding one of `needles` (first needle first), if any. */
+  lineWith(needles: readonly string[]): string | undefined {
+    const log = this.logBytes.subarray(0, this.logEnd);
+    for (const n of needles) {
+      const at = log.indexOf(n, 0, "latin1");
+      if (at < 0) continue;
+      const start = log.lastIndexOf(0x0a, at) + 1;
+      const stop = log.indexOf(0x0a, at);
+      return this.decoder.decode(log.subarray(start, stop < 0 ? log.length : stop));
+    }
+    return undefined;
   }
 }
 
@@ -130,17 +158,18 @@ function typeNumber<T extends Record<string, number>>(table: T, t: (keyof T & st
 export function probeProgramType(type: ProgTypeName | number): Probe {
   const t = typeNumber(PROG_TYPE, type, "program type");
   const shape = loadShape(t);
-  const r = loader().load(t, RET0, shape);
+  const l = loader();
+  const r = l.load(t, RET0, shape);
   if (shape.expect) {
     const { errno, message } = shape.expect;
-    if (!r.ok && r.errno === errno && (message === undefined || r.log.includes(message))) {
+    if (!r.ok && r.errno === errno && (message === undefined || l.lineWith([message]) !== undefined)) {
       return { status: "available", detail: `the kernel knows the type (${errnoName(errno)}${message ? `: ${message}` : ""} without a real target)` };
     }
     if (r.ok) return { status: "unavailable", detail: "a program without a target loaded: this kernel does not check the type as expected" };
-    return { status: "unavailable", errno: r.errno, detail: why(r.errno, r.log) };
+    return { status: "unavailable", errno: r.errno, detail: why(r.errno, l.text()) };
   }
   if (r.ok) return { status: "available", detail: "loaded" };
-  return { status: "unavailable", errno: r.errno, detail: why(r.errno, r.log) };
+  return { status: "unavailable", errno: r.errno, detail: why(r.errno, l.text()) };
 }
 
 // ---- helpers ------------------------------------------------------------------------------------
@@ -168,22 +197,16 @@ export function helperId(helper: number | string): number {
   return i;
 }
 
-/** The log line that holds `needle` (the verifier's reason), for a probe's detail. */
-function lineWith(log: string, at: number): string {
-  const start = log.lastIndexOf("\n", at) + 1;
-  const end = log.indexOf("\n", at);
-  return log.slice(start, end < 0 ? log.length : end);
-}
+const REFUSALS = [NO_SUCH_HELPER, ...NOT_FOR_TYPE];
 
-function helperVerdict(r: { ok: boolean; errno: number; log: string }): Probe {
+function helperVerdict(l: Loader, r: Loaded): Probe {
   if (r.ok) return { status: "available", detail: "loaded" };
-  for (const m of [NO_SUCH_HELPER, ...NOT_FOR_TYPE]) {
-    const at = r.log.indexOf(m);
-    if (at >= 0) return { status: "unavailable", errno: r.errno, detail: lineWith(r.log, at) };
-  }
+  const refusal = l.lineWith(REFUSALS);
+  if (refusal !== undefined) return { status: "unavailable", errno: r.errno, detail: refusal };
+  const log = l.text();
   // No log: the kernel refused before verifying (the type itself does not load).
-  if (!r.log.trim()) return { status: "undetermined", errno: r.errno, detail: `the program type does not load (${errnoName(r.errno)})` };
-  return { status: "available", errno: r.errno, detail: `the verifier took the call and rejected something else: ${logSummary(r.log)}` };
+  if (!log.trim()) return { status: "undetermined", errno: r.errno, detail: `the program type does not load (${errnoName(r.errno)})` };
+  return { status: "available", errno: r.errno, detail: `the verifier took the call and rejected something else: ${logSummary(log)}` };
 }
 
 const NO_PROBE: Probe = { status: "undetermined", detail: "this program type's helpers depend on its attach target; a probe without one cannot tell" };
@@ -205,7 +228,7 @@ export function probeHelpers(progType: ProgTypeName | number, helpers: readonly 
   const l = loader();
   return ids.map((id) => {
     callView.setInt32(4, id, true);
-    return helperVerdict(l.load(t, callInsns, shape));
+    return helperVerdict(l, l.load(t, callInsns, shape));
   });
 }
 
