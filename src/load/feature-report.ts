@@ -4,9 +4,10 @@
 import { EPERM } from "../sys/errno.ts";
 import type { FeatureNames, NamedId } from "./feature-names.ts";
 import {
-  MISC_FEATURES, kernelFeatureNames, probeBpfSyscall, probeHelpers, probeMapType, probeMisc, probeProgramType,
+  MISC_FEATURES, kernelFeatureNames, probeBpfSyscall, probeHelpers, probeMisc, probeProgramType,
   type MiscFeature, type Probe,
 } from "./feature.ts";
+import { probeMapType } from "./feature-maps.ts";
 import { readSystemConfig, type SystemConfig } from "./feature-system.ts";
 
 export const SECTIONS = ["system", "program_types", "map_types", "helpers", "misc"] as const;

@@ -1,24 +1,22 @@
 // What the running kernel supports, found the way `bpftool feature probe kernel` finds it (libbpf's
-// libbpf_probes.c): load a tiny program of each type, create a tiny map of each type, and load
-// "call helper; exit" per program type, reading the verifier's log to tell "no such helper here"
-// from any other complaint. Every probe returns a typed Probe and closes what it opened.
+// libbpf_probes.c): load a tiny program of each type, and "call helper; exit" per program type,
+// reading the verifier's log to tell "no such helper here" from any other complaint; the misc
+// features as bpftool's socket filters. Map types: feature-maps.ts. Every probe returns a typed
+// Probe and closes what it opened.
 
 import { readFileSync } from "node:fs";
 import { release, version } from "node:os";
-import { Btf } from "../../btf/btf.ts";
-import { encodeBtf } from "../../btf/encode.ts";
-import { INT_SIGNED } from "../../btf/types.ts";
 import { parseBtf } from "../../btf/parse.ts";
 import { call, exit, gotol, jlt, jlt32, jne, jeq32, mov64, sub64, R0 } from "../../asm/builder.ts";
 import { encode } from "../../asm/encode.ts";
 import type { Insn } from "../../asm/insn.ts";
 import { HELPER_NAMES } from "../../asm/helper-names.ts";
 import { TsbpfError } from "../errors.ts";
-import { mapCreate, progLoadRaw, type MapCreateAttrs, type ProgLoadAttrs } from "../sys/bpf.ts";
-import { ATTACH_TYPE, MAP_F, MAP_TYPE, PROG_F, PROG_TYPE, type MapTypeName, type ProgTypeName } from "../sys/constants.ts";
+import { progLoadRaw, type ProgLoadAttrs } from "../sys/bpf.ts";
+import { ATTACH_TYPE, PROG_F, PROG_TYPE, type ProgTypeName } from "../sys/constants.ts";
 import { door } from "../sys/door.ts";
 import { ENOSYS, ENOTSUPP, EINVAL, errnoName, isSysError } from "../sys/errno.ts";
-import { VerifierError, btfLoad, logSummary, progLoad } from "../sys/progload.ts";
+import { VerifierError, logSummary, progLoad } from "../sys/progload.ts";
 import { featureNames, type FeatureNames } from "./feature-names.ts";
 
 /** A probe's answer; `detail` says why in the kernel's words where it gave any. */
@@ -144,7 +142,7 @@ function why(errno: number, log: string): string {
   return log.trim() ? `${errnoName(errno)}: ${logSummary(log)}` : errnoName(errno);
 }
 
-function typeNumber<T extends Record<string, number>>(table: T, t: (keyof T & string) | number, what: string): number {
+export function typeNumber<T extends Record<string, number>>(table: T, t: (keyof T & string) | number, what: string): number {
   if (typeof t === "number") {
     if (!Number.isInteger(t) || t < 0 || t > 0xffffffff) throw new TsbpfError("LOAD_BAD_INPUT", `${what} ${t} is not a u32`, {}, "type numbers come from the kernel's enum");
     return t;
@@ -230,116 +228,6 @@ export function probeHelpers(progType: ProgTypeName | number, helpers: readonly 
     callView.setInt32(4, id, true);
     return helperVerdict(l, l.load(t, callInsns, shape));
   });
-}
-
-// ---- maps ---------------------------------------------------------------------------------------
-
-interface MapShape {
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  mapFlags?: number;
-  mapExtra?: bigint;
-  btfVmlinuxValueTypeId?: number;
-  /** A BTF value type holding a bpf_spin_lock (local storage maps require BTF). */
-  localStorageBtf?: boolean;
-  /** Map-in-map: a hash map as the inner template. */
-  inner?: boolean;
-  expectErrno?: number;
-}
-
-const PAGE_SIZE = 4096;
-
-/** libbpf's shapes (probe_map_create): the smallest map each type accepts. */
-function mapShape(type: number): MapShape {
-  const base = { keySize: 4, valueSize: 4, maxEntries: 1 };
-  switch (type) {
-    case MAP_TYPE.STACK_TRACE: return { ...base, valueSize: 8 };
-    case MAP_TYPE.LPM_TRIE: return { keySize: 8, valueSize: 8, maxEntries: 1, mapFlags: MAP_F.NO_PREALLOC };
-    // struct bpf_cgroup_storage_key { u64 cgroup_inode_id; u32 attach_type; }: 16 bytes with its padding.
-    case MAP_TYPE.CGROUP_STORAGE_DEPRECATED:
-    case MAP_TYPE.PERCPU_CGROUP_STORAGE_DEPRECATED: return { keySize: 16, valueSize: 8, maxEntries: 0 };
-    case MAP_TYPE.QUEUE:
-    case MAP_TYPE.STACK: return { ...base, keySize: 0 };
-    case MAP_TYPE.SK_STORAGE:
-    case MAP_TYPE.INODE_STORAGE:
-    case MAP_TYPE.TASK_STORAGE:
-    case MAP_TYPE.CGRP_STORAGE: return { keySize: 4, valueSize: 8, maxEntries: 0, mapFlags: MAP_F.NO_PREALLOC, localStorageBtf: true };
-    case MAP_TYPE.RINGBUF:
-    case MAP_TYPE.USER_RINGBUF: return { keySize: 0, valueSize: 0, maxEntries: PAGE_SIZE };
-    // Any struct_ops map needs a vmlinux value type; id 1 is none, and a kernel with struct_ops says ENOTSUPP.
-    case MAP_TYPE.STRUCT_OPS: return { ...base, btfVmlinuxValueTypeId: 1, expectErrno: ENOTSUPP };
-    case MAP_TYPE.BLOOM_FILTER: return { ...base, keySize: 0 };
-    // One page of arena, mmap-able anywhere (map_extra 0).
-    case MAP_TYPE.ARENA: return { keySize: 0, valueSize: 0, maxEntries: 1, mapFlags: MAP_F.MMAPABLE, mapExtra: 0n };
-    case MAP_TYPE.ARRAY_OF_MAPS:
-    case MAP_TYPE.HASH_OF_MAPS: return { ...base, inner: true };
-    default: return base;
-  }
-}
-
-/** struct bpf_spin_lock { int val; }; struct val { int cnt; struct bpf_spin_lock l; }; (ids 1, 2, 3). */
-function localStorageBtf(): Uint8Array {
-  const btf = Btf.fromTypes([
-    { kind: "int", id: 1, name: "", nameOff: 0, size: 4, encoding: INT_SIGNED, bitOffset: 0, bits: 32 },
-    { kind: "struct", id: 2, name: "bpf_spin_lock", nameOff: 0, size: 4, kindFlag: false, members: [{ name: "val", nameOff: 0, type: 1, bitOffset: 0, bitfieldSize: 0 }] },
-    { kind: "struct", id: 3, name: "val", nameOff: 0, size: 8, kindFlag: false, members: [
-      { name: "cnt", nameOff: 0, type: 1, bitOffset: 0, bitfieldSize: 0 },
-      { name: "l", nameOff: 0, type: 2, bitOffset: 32, bitfieldSize: 0 },
-    ] },
-  ]);
-  return encodeBtf(btf);
-}
-
-/** MAP_CREATE returning the fd or -errno (mapCreate throws; a probe wants the errno). */
-function tryMapCreate(a: MapCreateAttrs): number {
-  try {
-    return mapCreate(a);
-  } catch (e) {
-    if (isSysError(e)) return -e.errno;
-    throw e;
-  }
-}
-
-/** Does this kernel create maps of `type`? (bpftool's "eBPF map_type X is available") */
-export function probeMapType(type: MapTypeName | number): Probe {
-  const t = typeNumber(MAP_TYPE, type, "map type");
-  const s = mapShape(t);
-  const fds: number[] = [];
-  try {
-    const attrs: MapCreateAttrs = {
-      mapType: t, keySize: s.keySize, valueSize: s.valueSize, maxEntries: s.maxEntries,
-      mapFlags: s.mapFlags, mapExtra: s.mapExtra, btfVmlinuxValueTypeId: s.btfVmlinuxValueTypeId,
-    };
-    if (s.localStorageBtf) {
-      let btfFd: number;
-      try {
-        btfFd = btfLoad(localStorageBtf()).fd;
-      } catch (e) {
-        if (isSysError(e)) return { status: "undetermined", errno: e.errno, detail: `the probe's BTF did not load (${e.errnoName})` };
-        throw e;
-      }
-      fds.push(btfFd);
-      Object.assign(attrs, { btfFd, btfKeyTypeId: 1, btfValueTypeId: 3 });
-    }
-    if (s.inner) {
-      const inner = tryMapCreate({ mapType: MAP_TYPE.HASH, keySize: 4, valueSize: 4, maxEntries: 1 });
-      if (inner < 0) return { status: "undetermined", errno: -inner, detail: `the inner hash map was refused (${errnoName(-inner)})` };
-      fds.push(inner);
-      attrs.innerMapFd = inner;
-    }
-    const fd = tryMapCreate(attrs);
-    if (fd >= 0) fds.push(fd);
-    if (s.expectErrno !== undefined) {
-      if (fd < 0 && -fd === s.expectErrno) return { status: "available", detail: `the kernel knows the type (${errnoName(s.expectErrno)} without a real value type)` };
-      return fd >= 0
-        ? { status: "unavailable", detail: "a map without a value type was created: this kernel does not check the type as expected" }
-        : { status: "unavailable", errno: -fd, detail: errnoName(-fd) };
-    }
-    return fd >= 0 ? { status: "available", detail: "created" } : { status: "unavailable", errno: -fd, detail: errnoName(-fd) };
-  } finally {
-    for (const fd of fds) door().close(fd);
-  }
 }
 
 // ---- misc ---------------------------------------------------------------------------------------

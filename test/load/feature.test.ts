@@ -19,8 +19,10 @@ import {
 const live = haveBun() && haveRoot() && haveKernelBtf() && haveTool("clang-19") && haveTool("bpftool", "version");
 type Lib = typeof import("../../src/load/feature.ts");
 type Rep = typeof import("../../src/load/feature-report.ts");
+type Maps = typeof import("../../src/load/feature-maps.ts");
 const lib = live ? await import("../../src/load/feature.ts") : ({} as Lib);
 const rep = live ? await import("../../src/load/feature-report.ts") : ({} as Rep);
+const maps = live ? await import("../../src/load/feature-maps.ts") : ({} as Maps);
 
 /** The kernel's enum values as bpftool prints them from its BTF: NAME → value. */
 function btfEnum(dump: string, name: string): Map<string, number> {
@@ -214,8 +216,8 @@ describe.skipIf(!live)("feature probes vs the kernel through libbpf", () => {
   test("single probes: names or numbers in, typed results out; bad names are TsbpfErrors", () => {
     expect(lib.probeProgramType("XDP").status).toBe("available");
     expect(lib.probeProgramType(9999)).toMatchObject({ status: "unavailable", errno: 22 });
-    expect(lib.probeMapType("HASH").status).toBe("available");
-    expect(lib.probeMapType(9999)).toMatchObject({ status: "unavailable", errno: 22 });
+    expect(maps.probeMapType("HASH").status).toBe("available");
+    expect(maps.probeMapType(9999)).toMatchObject({ status: "unavailable", errno: 22 });
     expect(lib.probeHelper("XDP", "bpf_xdp_adjust_head").status).toBe("available");
     expect(lib.probeHelper("XDP", 44)).toEqual(lib.probeHelper(6, "xdp_adjust_head"));
     const refused = lib.probeHelper("SOCKET_FILTER", "bpf_skb_store_bytes");
@@ -227,7 +229,7 @@ describe.skipIf(!live)("feature probes vs the kernel through libbpf", () => {
     expect(lib.probeHelper("LIRC_MODE2", "bpf_map_lookup_elem").status).toBe("undetermined");
     expect(lib.probeHelper("STRUCT_OPS", 1).status).toBe("undetermined");
     expect(() => lib.probeProgramType("NO_SUCH" as never)).toThrow(TsbpfError);
-    expect(() => lib.probeMapType("NO_SUCH" as never)).toThrow(TsbpfError);
+    expect(() => maps.probeMapType("NO_SUCH" as never)).toThrow(TsbpfError);
     expect(() => lib.probeHelper("XDP", "bpf_no_such_helper")).toThrow(TsbpfError);
     expect(() => lib.probeHelper("XDP", -1)).toThrow(TsbpfError);
     expect(() => lib.probeProgramType(1.5)).toThrow(TsbpfError);
