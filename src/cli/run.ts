@@ -10,7 +10,7 @@ import { RingBuffer } from "../load/ringbuf.ts";
 import { typedJson } from "../load/typed.ts";
 import { MAP_TYPE } from "../sys/constants.ts";
 import { VerifierError } from "../sys/progload.ts";
-import { decodeEvent, eventType } from "../load/event-type.ts";
+import { recordDecoder } from "../load/event-type.ts";
 import { renderMaps } from "../render/maps.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -34,8 +34,9 @@ bpftrace's hist(), other entries as JSON lines.
   --json-maps         print every map entry as JSON (no histogram drawing)
 Record types: a perf event array's BTF value type when it is a struct; else struct 'event',
 '<map>_event' or '<map without trailing s>_event' (forks → fork_event); else the only struct
-named *event* of the record's size. Without one (clang keeps a local variable's struct out of
-BTF: reference it from a global), records print as hex bytes.
+named *event* of the record's size. These are looked up in the object's BTF, then in its DWARF
+(clang keeps a struct used only through a pointer out of BTF; build with -g to keep it in
+.debug_info). Without one, records print as hex bytes.
 Programs that need a target the section cannot name (socket filters, sockmaps…) are skipped with
 a note on stderr. Exit 0 after a clean detach; 1 if loading or attaching fails; 2 on bad usage.`;
 
@@ -83,12 +84,12 @@ export const command: Command = {
         if ("skipped" in o) err(`${o.program} (SEC("${o.section}")): not attached: ${o.skipped}\n`);
         else err(`${o.program}: attached ${o.links.map((l) => l.what).join(", ")}\n`);
       }
-      const btf = coll.object.btf;
       const readers: { drain: () => void; close: () => void }[] = [];
       try {
         for (const spec of coll.object.maps) {
           const map = coll.maps.get(spec.name)!;
-          const emit = (rec: Uint8Array) => out(typedJson({ map: spec.name, event: decodeEvent(btf, eventType(btf, spec, rec.byteLength), rec) }) + "\n");
+          const decode = recordDecoder(coll.object, spec, { onWarning: (m) => err(`${m}\n`) });
+          const emit = (rec: Uint8Array) => out(typedJson({ map: spec.name, event: decode(rec) }) + "\n");
           if (spec.type === MAP_TYPE.RINGBUF) {
             const rb = new RingBuffer(map);
             readers.push({ drain: () => { for (const r of rb.drain()) emit(r); }, close: () => rb.close() });

@@ -72,9 +72,13 @@ export class DwarfBtf {
 
   /** The BTF id of the DWARF type at `ref` (0 = void), converting it and what it references. */
   id(ref: TypeRef): number {
-    const id = this.conv(ref, FULL, 0);
-    this.resolveFixups();
-    return id;
+    try {
+      return this.conv(ref, FULL, 0);
+    } finally {
+      // After bad DWARF stopped a conversion half-way, later ones start from a clean state.
+      this.inProgress.clear();
+      this.resolveFixups();
+    }
   }
 
   /** An id of an identical existing type, else the type added. */

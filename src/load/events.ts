@@ -1,17 +1,17 @@
 // Decoded records of a loaded collection's ring buffer or perf event array, as an async iterator:
 // `for await (const e of events(coll, "events")) …` yields each record decoded through the
-// object's BTF (the record type named, or found as `tsbpf run` finds it).
+// object's BTF, or types read from its DWARF (the record type named, or found as `tsbpf run` finds it).
 
 import { TsbpfError } from "../errors.ts";
 import { MAP_TYPE } from "../sys/constants.ts";
-import { decodeEvent, eventType } from "./event-type.ts";
+import { recordDecoder } from "./event-type.ts";
 import type { Collection } from "./object.ts";
 import { PerfBuffer } from "./perfbuf.ts";
 import { RingBuffer } from "./ringbuf.ts";
 import type { TypedValue } from "./typed.ts";
 
 export interface EventOptions {
-  /** The record's struct by name ("event" or "struct event"); default: chosen by name and size. */
+  /** The record's type by name ("event" or "struct event"), from BTF or DWARF; default: chosen by name and size. */
   type?: string;
   /** Ends the iteration. */
   signal?: AbortSignal;
@@ -19,28 +19,13 @@ export interface EventOptions {
   pollMs?: number;
 }
 
-/** The struct named by the user, looked up in the object's BTF. */
-function namedType(coll: Collection, type: string): number {
-  const name = type.replace(/^struct\s+/, "");
-  const t = coll.object.btf?.find(name, "struct") ?? coll.object.btf?.find(name);
-  if (!t) throw new TsbpfError("LOAD_BAD_INPUT", `no type '${type}' in the object's BTF`, {}, "name the struct the program writes into the buffer");
-  return t.id;
-}
-
 /** Records of the ring buffer or perf event array map `mapName` of `coll`, decoded, as they arrive. */
 export async function* events(coll: Collection, mapName: string, opts: EventOptions = {}): AsyncGenerator<TypedValue> {
   const map = coll.maps.get(mapName);
   if (!map) throw new TsbpfError("LOAD_BAD_INPUT", `no map '${mapName}' in the collection`, {}, `maps: ${[...coll.maps.keys()].join(", ")}`);
-  const btf = coll.object.btf;
   const spec = coll.object.maps.find((m) => m.name === mapName)!;
-  const named = opts.type === undefined ? undefined : namedType(coll, opts.type);
-  // Without a name, the type is chosen per record size (cached), as `tsbpf run` chooses it.
-  const bySize = new Map<number, number>();
-  const decode = (rec: Uint8Array): TypedValue => {
-    let id = named ?? bySize.get(rec.byteLength);
-    if (id === undefined) bySize.set(rec.byteLength, (id = eventType(btf, spec, rec.byteLength)));
-    return decodeEvent(btf, id, rec);
-  };
+  // Without a name, the type is chosen per record size, as `tsbpf run` chooses it (BTF, then DWARF).
+  const decode = recordDecoder(coll.object, spec, opts.type !== undefined ? { type: opts.type } : {});
   if (map.type === MAP_TYPE.RINGBUF) {
     using rb = new RingBuffer(map);
     for await (const rec of rb.events({ pollMs: opts.pollMs, signal: opts.signal })) yield decode(rec);
