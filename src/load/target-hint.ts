@@ -57,7 +57,9 @@ export function targetHint(fd: number, attachType: number, errno: number): strin
   if (is === "not open") return `target fd ${fd} is not open (closed before the attach?)`;
   switch (kind) {
     case "sockmap":
-      if (is === `map ${mapTypeName(MAP_TYPE.SOCKMAP)}` || is === `map ${mapTypeName(MAP_TYPE.SOCKHASH)}`) return undefined;
+      if (is === `map ${mapTypeName(MAP_TYPE.SOCKMAP)}` || is === `map ${mapTypeName(MAP_TYPE.SOCKHASH)}`) {
+        return errno === 16 ? "a sockmap holds one program per attach type, and a stream verdict and an sk_skb/verdict exclude each other" : undefined;
+      }
       return `sk_skb and sk_msg programs attach to a SOCKMAP or SOCKHASH map; target fd ${fd} is ${is === "map" || is.startsWith("map ") ? `a ${is}` : is}`;
     case "netns":
       if (is === "netns") return errno === 17 ? "this network namespace already has a program of this attach type (one per netns without links)" : undefined;

@@ -236,6 +236,34 @@ describe.skipIf(!live)("sockmap programs (sk_skb, sk_msg)", () => {
     expect(counter(stats, 3)).toBe(1n);
   });
 
+  test("sk_skb/verdict (no parser) on UDP sockets: a datagram for slot 0 is handed to slot 1's reader", () => {
+    using coll = loadCollectionFile(obj("sock_redirect"));
+    const udpMap = coll.maps.get("udp_map")!;
+    const stats = coll.maps.get("stats")!;
+    const prog = coll.programs.get("hand_to_slot1")!;
+    const links = attachBySection(prog, coll.specs.get("hand_to_slot1")!.spec, { sockmap: udpMap });
+    if (!Array.isArray(links)) throw new Error(links.skipped);
+    using _l = links[0];
+    expect(attachedPrograms(udpMap, "SK_SKB_VERDICT")).toEqual([prog.id]);
+    // Connected pairs, as the kernel's sockmap selftests use them: here a datagram handed to an
+    // unconnected UDP socket never reached its reader.
+    const udpPair = (): [SocketT, SocketT] => {
+      const x = Socket.udp().bind(), y = Socket.udp().bind();
+      x.connect("127.0.0.1", y.localPort());
+      y.connect("127.0.0.1", x.localPort());
+      return [x, y];
+    };
+    const [a, tx] = udpPair();
+    const [b, peer] = udpPair();
+    using _a = a, _tx = tx, _b = b, _peer = peer;
+    udpMap.set(0, a.fd);
+    udpMap.set(1, b.fd);
+    tx.send("dgram for a");
+    expect(new TextDecoder().decode(b.recv(64, 2000))).toBe("dgram for a");
+    expect(a.recv(64, 100)).toBeUndefined();
+    expect(counter(stats, 4)).toBe(11n);
+  });
+
   test("sk_msg on a SOCKHASH (the course's sockmap.o, attached by section): redirects by the sender's port", () => {
     using coll = loadCollectionFile(obj("sockmap"));
     const hash = coll.maps.get("sock_hash")!;
@@ -263,19 +291,25 @@ describe.skipIf(!live)("sockmap programs (sk_skb, sk_msg)", () => {
     using coll = loadCollectionFile(obj("sock_redirect"));
     {
       using att = attachCollection(coll);
-      expect(att.outcomes.map((o) => ("skipped" in o ? o.skipped : "attached"))).toEqual([
-        expect.stringMatching(/sockmap option/), expect.stringMatching(/sockmap option/), expect.stringMatching(/sockmap option/),
-      ]);
+      expect(att.outcomes.map((o) => ("skipped" in o ? o.skipped : "attached"))).toEqual(new Array(4).fill(expect.stringMatching(/sockmap option/)));
     }
+    const msgMap = coll.maps.get("msg_map")!;
+    // All four on one map: the kernel refuses sk_skb/verdict next to a stream verdict (EBUSY), and
+    // the collection attach takes back what it had attached.
+    expect(errorOf(() => attachCollection(coll, { sockmap: "msg_map" }))).toMatchObject({ command: "LINK_CREATE", errnoName: "EBUSY", hint: expect.stringMatching(/exclude each other/) });
+    for (const t of ["SK_SKB_STREAM_PARSER", "SK_SKB_STREAM_VERDICT", "SK_MSG_VERDICT", "SK_SKB_VERDICT"] as const) expect(attachedPrograms(msgMap, t)).toEqual([]);
     {
-      using att = attachCollection(coll, { sockmap: "msg_map" });
-      expect(att.links.map((l) => l.info().progId)).toEqual(["echo_parser", "echo_verdict", "msg_to_slot1"].map((n) => coll.programs.get(n)!.id));
-      expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_MSG_VERDICT")).toEqual([coll.programs.get("msg_to_slot1")!.id]);
-      expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_SKB_STREAM_VERDICT")).toEqual([coll.programs.get("echo_verdict")!.id]);
+      using three = loadCollectionFile(obj("sock_redirect"), { programs: ["echo_parser", "echo_verdict", "msg_to_slot1"] });
+      const map = three.maps.get("msg_map")!;
+      using att = attachCollection(three, { sockmap: "msg_map" });
+      expect(att.links.map((l) => l.info().progId)).toEqual(["echo_parser", "echo_verdict", "msg_to_slot1"].map((n) => three.programs.get(n)!.id));
+      expect(attachedPrograms(map, "SK_MSG_VERDICT")).toEqual([three.programs.get("msg_to_slot1")!.id]);
+      expect(attachedPrograms(map, "SK_SKB_STREAM_VERDICT")).toEqual([three.programs.get("echo_verdict")!.id]);
+      att.close();
+      expect(attachedPrograms(map, "SK_MSG_VERDICT")).toEqual([]);
     }
-    expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_MSG_VERDICT")).toEqual([]);
     const spec = coll.specs.get("msg_to_slot1")!.spec;
-    expect(errorOf(() => attachBySection(coll.programs.get("msg_to_slot1")!, spec, { sockmap: "no_such_map" }, coll.maps))).toMatchObject({ code: "LOAD_BAD_INPUT", hint: expect.stringMatching(/echo_map, msg_map, stats/) });
+    expect(errorOf(() => attachBySection(coll.programs.get("msg_to_slot1")!, spec, { sockmap: "no_such_map" }, coll.maps))).toMatchObject({ code: "LOAD_BAD_INPUT", hint: expect.stringMatching(/echo_map, msg_map, udp_map, stats/) });
   });
 
   test("a non-sockmap target and closed fds are typed errors naming the target; no fd left behind", () => {
