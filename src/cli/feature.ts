@@ -45,6 +45,7 @@ export const command: Command = {
     // bpftool's notes on stderr when a source of facts is missing.
     if (report.system && !report.system.sysctls) err("procfs not mounted, skipping related probes\n");
     if (report.system?.config.problem) err(`skipping kernel config: ${report.system.config.problem}\n`);
+    if ((report.programTypes || report.mapTypes) && report.namesSource === undefined) err("kernel BTF not readable: probing the types and helpers tsbpf's tables know\n");
     out(a.flags.has("--json") ? JSON.stringify(featureJson(report)) + "\n" : featureText(report));
     if (!report.denied) return 0;
     // bpftool refuses to probe without privileges; we print what we saw and fail.

@@ -176,8 +176,8 @@ export function probeProgramType(type: ProgTypeName | number): Probe {
 const NO_HELPER_PROBE: ReadonlySet<number> = new Set([PROG_TYPE.TRACING, PROG_TYPE.EXT, PROG_TYPE.LSM, PROG_TYPE.STRUCT_OPS]);
 
 // The verifier's words (kernel/bpf/verifier.c, check_helper_call): an id it does not know at all;
-// a helper this program type may not call (before 6.x "unknown func", now "program of this type
-// cannot use helper").
+// a helper this program type may not call — "unknown func" in older kernels, "program of this type
+// cannot use helper" in newer ones (6.18 here), which libbpf 1.1 and so bpftool 7.1 do not know.
 const NO_SUCH_HELPER = "invalid func ";
 const NOT_FOR_TYPE = ["unknown func ", "program of this type cannot use helper "];
 

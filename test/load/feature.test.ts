@@ -213,6 +213,12 @@ describe.skipIf(!live)("feature probes vs the kernel through libbpf", () => {
     for (const m of misc) expect(Buffer.from(lib.miscInsns(m.feature)).toString("hex"), m.feature.key).toBe(Buffer.from(progs[m.feature.key]).toString("hex"));
   });
 
+  test("names fall back to our tables when the BTF file is missing or not BTF", () => {
+    const ours = featureNames();
+    expect(lib.kernelFeatureNames("/nonexistent/vmlinux")).toEqual(ours);
+    expect(lib.kernelFeatureNames("/proc/self/status")).toEqual(ours);
+  });
+
   test("single probes: names or numbers in, typed results out; bad names are TsbpfErrors", () => {
     expect(lib.probeProgramType("XDP").status).toBe("available");
     expect(lib.probeProgramType(9999)).toMatchObject({ status: "unavailable", errno: 22 });
