@@ -1,11 +1,10 @@
 // `tsbpf disasm FILE [--section S] [--syntax llvm|kernel] [--json]`: disassemble a BPF ELF object's
 // code sections, or a file of raw instructions, in llvm-objdump's syntax or the kernel's.
 
-import { readFileSync } from "node:fs";
 import { TsbpfError } from "../errors.ts";
 import type { Syntax } from "../../asm/listing.ts";
 import { parseArgs } from "./args.ts";
-import { out } from "./output.ts";
+import { outAsync, readInput } from "./output.ts";
 import type { Command } from "./command.ts";
 
 const HELP = `usage: tsbpf disasm FILE [--section NAME] [--syntax llvm|kernel] [--json]
@@ -26,12 +25,7 @@ export const command: Command = {
     const syntax = a.values.get("--syntax") ?? "llvm";
     if (syntax !== "llvm" && syntax !== "kernel") throw new TsbpfError("USAGE", `disasm: --syntax must be llvm or kernel, not ${syntax}`, {}, "see 'tsbpf disasm --help'");
     const file = a.positionals[0];
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(file);
-    } catch (e) {
-      throw new TsbpfError("IO", `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, { file });
-    }
+    const bytes = await readInput(file);
     const section = a.values.get("--section");
     const json = a.flags.has("--json");
     // The plain llvm listing loads only its own modules: start-up is most of a small disassembly.
@@ -39,7 +33,7 @@ export const command: Command = {
       syntax === "llvm" && !json
         ? (await import("../../asm/disasm.ts")).llvmListing(bytes, file, section)
         : (await import("../../asm/listing.ts")).disassemble(bytes, { file, syntax: syntax as Syntax, json, ...(section !== undefined ? { section } : {}) });
-    out(text);
+    await outAsync(text);
     return 0;
   },
 };

@@ -3,9 +3,17 @@
 // Node stream), more than the whole of a small disassembly; and a synchronous write is flushed
 // before process.exit, so a large listing into a pipe is never cut short.
 
-import { writeSync } from "node:fs";
+import { TsbpfError } from "../errors.ts";
 
 const encoder = new TextEncoder();
+
+// node:fs is loaded on the first write, not at start-up: under Bun it costs a few ms to set up,
+// and commands that write through Bun's own calls (outAsync) never need it.
+let fs: typeof import("node:fs") | undefined;
+function writeSync(fd: number, bytes: Uint8Array): number {
+  fs ??= process.getBuiltinModule("node:fs");
+  return fs.writeSync(fd, bytes);
+}
 
 function writeAll(fd: number, data: string | Uint8Array): void {
   let bytes = typeof data === "string" ? encoder.encode(data) : data;
@@ -26,6 +34,29 @@ function writeAll(fd: number, data: string | Uint8Array): void {
 /** Write text or bytes to stdout. */
 export function out(data: string | Uint8Array): void {
   writeAll(1, data);
+}
+
+/**
+ * Write text or bytes to stdout through Bun's own file writer when there is one (no node:fs at
+ * all), else as out() does. Resolves once everything is written; a closed pipe ends it quietly.
+ */
+export async function outAsync(data: string | Uint8Array): Promise<void> {
+  if (typeof Bun === "undefined") return out(data);
+  try {
+    await Bun.write(Bun.stdout, data);
+  } catch (e) {
+    if ((e as { code?: string }).code !== "EPIPE") throw e;
+  }
+}
+
+/** A whole input file's bytes (Bun's reader when there is one: no node:fs); IO error if unreadable. */
+export async function readInput(file: string): Promise<Uint8Array> {
+  try {
+    if (typeof Bun !== "undefined") return await Bun.file(file).bytes();
+    return (process.getBuiltinModule("node:fs") as typeof import("node:fs")).readFileSync(file);
+  } catch (e) {
+    throw new TsbpfError("IO", `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`, { file });
+  }
 }
 
 /** Write text to stderr. */
