@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readlinkSync } from "node:fs";
 import { haveBun, haveRoot, haveTool, run, ROOT } from "../support/env.ts";
 import { bpftoolJson, openFds } from "./kernel.ts";
-import { exit, movImm } from "./insns.ts";
+import { call, exit, ldMapFd, movImm } from "./insns.ts";
 import type { Socket as SocketT } from "../../src/load/socket.ts";
 import type { OpenFile as OpenFileT } from "../../src/load/target.ts";
 
@@ -237,14 +237,19 @@ describe.skipIf(!live)("sockmap programs (sk_skb, sk_msg)", () => {
   });
 
   test("sk_skb/verdict (no parser) on UDP sockets: a datagram for slot 0 is handed to slot 1's reader", () => {
-    using coll = loadCollectionFile(obj("sock_redirect"));
-    const udpMap = coll.maps.get("udp_map")!;
-    const stats = coll.maps.get("stats")!;
-    const prog = coll.programs.get("hand_to_slot1")!;
-    const links = attachBySection(prog, coll.specs.get("hand_to_slot1")!.spec, { sockmap: udpMap });
-    if (!Array.isArray(links)) throw new Error(links.skipped);
-    using _l = links[0];
+    // libbpf 1.1 (which the fixture inventory is recorded with) knows no SEC("sk_skb/verdict"), so
+    // this program is built here: return bpf_sk_redirect_map(skb, udp_map, 1, BPF_F_INGRESS).
+    using udpMap = BpfMap.create({ mapType: "SOCKMAP", keySize: 4, valueSize: 8, maxEntries: 2, name: "udp_map" });
+    const BPF_FUNC_sk_redirect_map = 52, BPF_F_INGRESS = 1;
+    using prog = Program.load({
+      type: "SK_SKB", expectedAttachType: "SK_SKB_VERDICT", license: "GPL", name: "hand_to_slot1",
+      insns: [ldMapFd(2, udpMap.fd), movImm(3, 1), movImm(4, BPF_F_INGRESS), call(BPF_FUNC_sk_redirect_map), exit()],
+    });
+    using _l = Link.sockmap(prog, udpMap, "SK_SKB_VERDICT");
     expect(attachedPrograms(udpMap, "SK_SKB_VERDICT")).toEqual([prog.id]);
+    // A stream verdict next to it is refused: the two exclude each other on one map.
+    using coll = loadCollectionFile(obj("sock_redirect"));
+    expect(errorOf(() => Link.sockmap(coll.programs.get("echo_verdict")!, udpMap, "SK_SKB_STREAM_VERDICT"))).toMatchObject({ errnoName: "EBUSY", hint: expect.stringMatching(/exclude each other/) });
     // Connected pairs, as the kernel's sockmap selftests use them: here a datagram handed to an
     // unconnected UDP socket never reached its reader.
     const udpPair = (): [SocketT, SocketT] => {
@@ -261,7 +266,6 @@ describe.skipIf(!live)("sockmap programs (sk_skb, sk_msg)", () => {
     tx.send("dgram for a");
     expect(new TextDecoder().decode(b.recv(64, 2000))).toBe("dgram for a");
     expect(a.recv(64, 100)).toBeUndefined();
-    expect(counter(stats, 4)).toBe(11n);
   });
 
   test("sk_msg on a SOCKHASH (the course's sockmap.o, attached by section): redirects by the sender's port", () => {
@@ -291,25 +295,25 @@ describe.skipIf(!live)("sockmap programs (sk_skb, sk_msg)", () => {
     using coll = loadCollectionFile(obj("sock_redirect"));
     {
       using att = attachCollection(coll);
-      expect(att.outcomes.map((o) => ("skipped" in o ? o.skipped : "attached"))).toEqual(new Array(4).fill(expect.stringMatching(/sockmap option/)));
+      expect(att.outcomes.map((o) => ("skipped" in o ? o.skipped : "attached"))).toEqual(new Array(3).fill(expect.stringMatching(/sockmap option/)));
     }
-    const msgMap = coll.maps.get("msg_map")!;
-    // All four on one map: the kernel refuses sk_skb/verdict next to a stream verdict (EBUSY), and
-    // the collection attach takes back what it had attached.
-    expect(errorOf(() => attachCollection(coll, { sockmap: "msg_map" }))).toMatchObject({ command: "LINK_CREATE", errnoName: "EBUSY", hint: expect.stringMatching(/exclude each other/) });
-    for (const t of ["SK_SKB_STREAM_PARSER", "SK_SKB_STREAM_VERDICT", "SK_MSG_VERDICT", "SK_SKB_VERDICT"] as const) expect(attachedPrograms(msgMap, t)).toEqual([]);
     {
-      using three = loadCollectionFile(obj("sock_redirect"), { programs: ["echo_parser", "echo_verdict", "msg_to_slot1"] });
-      const map = three.maps.get("msg_map")!;
-      using att = attachCollection(three, { sockmap: "msg_map" });
-      expect(att.links.map((l) => l.info().progId)).toEqual(["echo_parser", "echo_verdict", "msg_to_slot1"].map((n) => three.programs.get(n)!.id));
-      expect(attachedPrograms(map, "SK_MSG_VERDICT")).toEqual([three.programs.get("msg_to_slot1")!.id]);
-      expect(attachedPrograms(map, "SK_SKB_STREAM_VERDICT")).toEqual([three.programs.get("echo_verdict")!.id]);
-      att.close();
-      expect(attachedPrograms(map, "SK_MSG_VERDICT")).toEqual([]);
+      using att = attachCollection(coll, { sockmap: "msg_map" });
+      expect(att.links.map((l) => l.info().progId)).toEqual(["echo_parser", "echo_verdict", "msg_to_slot1"].map((n) => coll.programs.get(n)!.id));
+      expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_MSG_VERDICT")).toEqual([coll.programs.get("msg_to_slot1")!.id]);
+      expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_SKB_STREAM_VERDICT")).toEqual([coll.programs.get("echo_verdict")!.id]);
     }
+    expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_MSG_VERDICT")).toEqual([]);
+    // A collection attach that fails half-way takes back what it attached: here the sockmap is
+    // already busy with another stream verdict.
+    using other = loadCollectionFile(obj("sock_redirect"), { programs: ["echo_verdict"] });
+    using busy = Link.sockmap(other.programs.get("echo_verdict")!, coll.maps.get("msg_map")!, "SK_SKB_STREAM_VERDICT");
+    expect(errorOf(() => attachCollection(coll, { sockmap: "msg_map" }))).toMatchObject({ command: "LINK_CREATE", errnoName: "EBUSY" });
+    expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_SKB_STREAM_PARSER")).toEqual([]);
+    expect(attachedPrograms(coll.maps.get("msg_map")!, "SK_SKB_STREAM_VERDICT")).toEqual([other.programs.get("echo_verdict")!.id]);
+    void busy;
     const spec = coll.specs.get("msg_to_slot1")!.spec;
-    expect(errorOf(() => attachBySection(coll.programs.get("msg_to_slot1")!, spec, { sockmap: "no_such_map" }, coll.maps))).toMatchObject({ code: "LOAD_BAD_INPUT", hint: expect.stringMatching(/echo_map, msg_map, udp_map, stats/) });
+    expect(errorOf(() => attachBySection(coll.programs.get("msg_to_slot1")!, spec, { sockmap: "no_such_map" }, coll.maps))).toMatchObject({ code: "LOAD_BAD_INPUT", hint: expect.stringMatching(/echo_map, msg_map, stats/) });
   });
 
   test("a non-sockmap target and closed fds are typed errors naming the target; no fd left behind", () => {
