@@ -20,6 +20,8 @@ interface Mode {
 const FULL: Mode = { member: false, seenPointer: false };
 const MEMBER: Mode = { member: true, seenPointer: false };
 const MAX_DEPTH = 256;
+/** Reuse trials per converter: each converts a struct's members once, so this bounds the work. */
+const MAX_TRIALS = 10_000;
 const ARRAY_SIZE_TYPE = "__ARRAY_SIZE_TYPE__";
 
 /** A pointer/typedef/qualifier whose pointee struct is decided once conversion is over. */
@@ -56,6 +58,11 @@ export class DwarfBtf {
   private readonly pending: Fixup[] = [];
   private readonly fixupOf = new Map<number, DwarfComposite>();
   private keys: Map<string, number> | undefined;
+  /** DWARF offsets memoised, in order, so a failed reuse trial can forget what it assumed. */
+  private readonly journal: number[] = [];
+  /** "dwarf offset:btf id" pairs a reuse trial refuted. */
+  private readonly refuted = new Set<string>();
+  private trials = 0;
   private arraySizeType = 0;
 
   constructor(readonly types: DwarfTypes, base?: Btf) {
@@ -122,8 +129,43 @@ export class DwarfBtf {
     this.inProgress.add(ref);
     const id = this.convNew(t, mode, depth);
     this.inProgress.delete(ref);
-    this.memo.set(ref, id);
+    this.remember(ref, id);
     return id;
+  }
+
+  private remember(ref: TypeRef, id: number): void {
+    this.memo.set(ref, id);
+    this.journal.push(ref);
+  }
+
+  /**
+   * An identical struct/union in the object's BTF: for each same-named candidate, assume the DWARF
+   * type is it (so self-references resolve to it), convert the members and compare; a refuted
+   * assumption is forgotten with everything memoised under it.
+   */
+  private reuseComposite(t: DwarfComposite, depth: number): number | undefined {
+    const base = this.btf.base;
+    if (!base || t.name === "") return undefined;
+    const kindFlag = t.members.some((m) => m.bitSize > 0);
+    for (const cand of base.idsByName(t.name)) {
+      const c = base.typeAs(cand, t.kind);
+      const key = `${t.offset}:${cand}`;
+      if (!c || c.size !== t.size || c.kindFlag !== kindFlag || c.members.length !== t.members.length || this.refuted.has(key)) continue;
+      if (++this.trials > MAX_TRIALS) return undefined;
+      const mark = this.journal.length;
+      this.remember(t.offset, cand);
+      const same = t.members.every((m, i) => {
+        const n = c.members[i];
+        return m.name === n.name && m.bitOffset === n.bitOffset && (kindFlag ? m.bitSize : 0) === n.bitfieldSize && this.conv(m.type, MEMBER, depth + 1) === n.type;
+      });
+      if (same) return cand;
+      for (const r of this.journal.splice(mark)) {
+        this.memo.delete(r);
+        this.fixupOf.delete(r);
+      }
+      this.refuted.add(key);
+    }
+    return undefined;
   }
 
   private convNew(t: DwarfType, mode: Mode, depth: number): number {
@@ -147,6 +189,8 @@ export class DwarfBtf {
       }
       case "fwd": return this.intern({ ...base, kind: "fwd", name: t.name, fwdKind: t.fwdKind });
       case "struct": case "union": {
+        const reused = this.reuseComposite(t, depth);
+        if (reused !== undefined) return reused;
         const members: BtfMember[] = [];
         const kindFlag = t.members.some((m) => m.bitSize > 0);
         for (const m of t.members) {

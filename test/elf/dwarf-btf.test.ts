@@ -1,0 +1,148 @@
+// DWARF → BTF against clang's own BTF: test/elf/dwarf-src/types.c built with -DANCHOR (every type
+// the type of a global, so clang's BTF holds it: the oracle) and without (the types live in DWARF
+// only). For each type, ours from the unanchored DWARF must equal clang's structurally: kinds,
+// names, sizes, members with bit offsets and bitfield widths, enum values and signedness.
+
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import type { Btf } from "../../btf/index.ts";
+import { DwarfBtf } from "../../src/elf/dwarf-btf.ts";
+import { DwarfTypes, type NamedKind } from "../../src/elf/dwarf-types.ts";
+import { readDwarf } from "../../src/elf/dwarf.ts";
+import { loadObject } from "../../src/elf/index.ts";
+import type { ObjectSpec } from "../../src/elf/spec.ts";
+import { ROOT, haveTool } from "../support/env.ts";
+
+const SRC = join(ROOT, "test/elf/dwarf-src/types.c");
+const dir = mkdtempSync(join(tmpdir(), "tsbpf-dwarfD-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Build the source once per variant (one clang call each), returning the objects. */
+function build(variants: Record<string, string[]>): Record<string, ObjectSpec> {
+  const out: Record<string, ObjectSpec> = {};
+  for (const [name, flags] of Object.entries(variants)) {
+    const obj = join(dir, `${name}.o`);
+    const r = spawnSync("clang-19", ["-O2", "-target", "bpf", ...flags, "-c", SRC, "-o", obj], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`clang-19 ${flags.join(" ")}: ${r.stderr}`);
+    out[name] = loadObject(new Uint8Array(readFileSync(obj)), { file: obj });
+  }
+  return out;
+}
+
+/** The types of types.c, by BTF kind and name. */
+const TYPES: [NamedKind, string, string][] = [
+  ["struct", "inner", "struct"], ["union", "number", "union"], ["struct", "with_bits", "struct"],
+  ["struct", "list_node", "struct"], ["struct", "anon_members", "struct"], ["struct", "matrix", "struct"],
+  ["struct", "callbacks", "struct"], ["struct", "everything", "struct"], ["struct", "event", "struct"],
+  ["enum", "small_e", "enum"], ["enum", "half_e", "enum"], ["enum", "int_e", "enum"], ["enum", "uint_e", "enum"],
+  ["enum", "big_e", "enum64"], ["enum", "ubig_e", "enum64"], ["typedef", "int_e_t", "typedef"],
+  ["typedef", "u32_alias2", "typedef"], ["typedef", "cmatrix_t", "typedef"],
+];
+
+/**
+ * Structural equality of type `a` in BTF `ba` and `b` in `bb`; returns the first difference as a
+ * path, or "" when equal. Pairs on the current path are assumed equal (recursive types).
+ */
+function diff(ba: Btf, a: number, bb: Btf, b: number, path: string, seen: Set<string>): string {
+  const key = `${a}:${b}`;
+  if (seen.has(key)) return "";
+  seen.add(key);
+  const x = ba.type(a);
+  const y = bb.type(b);
+  if (x.kind !== y.kind) return `${path}: kind ${x.kind} ≠ ${y.kind}`;
+  if (x.name !== y.name) return `${path}: name '${x.name}' ≠ '${y.name}'`;
+  const sub = (p: string, i: number, j: number) => diff(ba, i, bb, j, `${path}${p}`, seen);
+  switch (x.kind) {
+    case "void": return "";
+    case "int": {
+      const yy = y as typeof x;
+      return x.size === yy.size && x.encoding === yy.encoding && x.bits === yy.bits && x.bitOffset === yy.bitOffset ? "" : `${path}: int ${JSON.stringify([x.size, x.encoding, x.bits, x.bitOffset])} ≠ ${JSON.stringify([yy.size, yy.encoding, yy.bits, yy.bitOffset])}`;
+    }
+    case "float": return x.size === (y as typeof x).size ? "" : `${path}: float size`;
+    case "ptr": case "typedef": case "const": case "volatile": case "restrict": return sub(`→${x.kind}`, x.type, (y as typeof x).type);
+    case "array": {
+      const yy = y as typeof x;
+      if (x.nelems !== yy.nelems) return `${path}: nelems ${x.nelems} ≠ ${yy.nelems}`;
+      return sub("[]", x.type, yy.type) || sub("[index]", x.indexType, yy.indexType);
+    }
+    case "struct": case "union": {
+      const yy = y as typeof x;
+      if (x.size !== yy.size || x.kindFlag !== yy.kindFlag || x.members.length !== yy.members.length) return `${path}: ${x.kind} size/kind_flag/vlen ${x.size}/${x.kindFlag}/${x.members.length} ≠ ${yy.size}/${yy.kindFlag}/${yy.members.length}`;
+      for (let i = 0; i < x.members.length; i++) {
+        const m = x.members[i], n = yy.members[i];
+        if (m.name !== n.name || m.bitOffset !== n.bitOffset || m.bitfieldSize !== n.bitfieldSize) return `${path}.${m.name}: member ${JSON.stringify([m.name, m.bitOffset, m.bitfieldSize])} ≠ ${JSON.stringify([n.name, n.bitOffset, n.bitfieldSize])}`;
+        const d = sub(`.${m.name || "(anon)"}`, m.type, n.type);
+        if (d) return d;
+      }
+      return "";
+    }
+    case "enum": case "enum64": {
+      const yy = y as typeof x;
+      const vx = JSON.stringify(x.values.map((v) => [v.name, String(v.value)]));
+      const vy = JSON.stringify(yy.values.map((v) => [v.name, String(v.value)]));
+      return x.size === yy.size && x.signed === yy.signed && vx === vy ? "" : `${path}: ${x.kind} ${x.size}/${x.signed}/${vx} ≠ ${yy.size}/${yy.signed}/${vy}`;
+    }
+    case "fwd": return x.fwdKind === (y as typeof x).fwdKind ? "" : `${path}: fwd kind`;
+    case "func_proto": {
+      const yy = y as typeof x;
+      if (x.params.length !== yy.params.length) return `${path}: ${x.params.length} ≠ ${yy.params.length} params`;
+      for (let i = 0; i < x.params.length; i++) {
+        if (x.params[i].name !== yy.params[i].name) return `${path}(${i}): param name`;
+        const d = sub(`(${i})`, x.params[i].type, yy.params[i].type);
+        if (d) return d;
+      }
+      return sub("→ret", x.returnType, yy.returnType);
+    }
+    default: return `${path}: unexpected kind ${x.kind}`;
+  }
+}
+
+describe.skipIf(!haveTool("clang-19"))("DWARF types → BTF, clang's BTF as the oracle", () => {
+  const objs = build({
+    anchored: ["-g", "-DANCHOR"],
+    dwarf5: ["-g"],
+    dwarf4: ["-gdwarf-4"],
+    dwarf2: ["-gdwarf-2"],
+  });
+  const oracle = objs.anchored.btf!;
+
+  test("the unanchored build's BTF lacks the types (so DWARF is the only source)", () => {
+    for (const [, name, kind] of TYPES) {
+      expect(oracle.find(name, kind as "struct"), `${kind} ${name} in the anchored BTF`).toBeDefined();
+      expect(objs.dwarf5.btf?.find(name, kind as "struct"), `${kind} ${name} in the unanchored BTF`).toBeUndefined();
+    }
+  });
+
+  for (const variant of ["dwarf5", "dwarf4", "dwarf2"] as const) {
+    test(`${variant}: every type converted from DWARF equals clang's BTF type`, () => {
+      const obj = objs[variant];
+      const types = new DwarfTypes(readDwarf(obj.debug!));
+      const conv = new DwarfBtf(types, obj.btf);
+      const diffs: string[] = [];
+      for (const [dk, name, kind] of TYPES) {
+        const offs = types.named(dk, name);
+        expect(offs.length, `${dk} ${name} in DWARF`).toBeGreaterThan(0);
+        const ours = conv.id(offs[0]);
+        const theirs = oracle.find(name, kind as "struct")!.id;
+        const d = diff(conv.btf, ours, oracle, theirs, `${kind} ${name}`, new Set());
+        if (d) diffs.push(d);
+      }
+      expect(diffs).toEqual([]);
+    });
+  }
+
+  test("identical types already in the object's BTF are reused, not duplicated", () => {
+    // Converting the anchored build's own DWARF must add nothing: every type is in its BTF already.
+    const obj = objs.anchored;
+    const types = new DwarfTypes(readDwarf(obj.debug!));
+    const conv = new DwarfBtf(types, obj.btf);
+    for (const [dk, name, kind] of TYPES) {
+      const id = conv.id(types.named(dk, name)[0]);
+      expect(id, `${kind} ${name}`).toBe(oracle.find(name, kind as "struct")!.id);
+    }
+    expect(conv.btf.ownTypeCount).toBe(0);
+  });
+});
