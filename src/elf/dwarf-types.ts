@@ -150,7 +150,7 @@ export class DwarfTypes {
   private ref(d: Die): TypeRef {
     const v = d.attrs.get(DW_AT.type);
     if (v === undefined) return 0;
-    if (v.kind !== "ref") return this.fail(d, `DW_AT_type is a ${v.kind}, not a reference`);
+    if (v.kind !== "ref") return this.fail(d, `DW_AT_type holds a ${v.kind} value, not a reference`);
     if (v.offset === 0) return this.fail(d, "DW_AT_type points at offset 0");
     return v.offset;
   }
