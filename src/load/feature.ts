@@ -15,7 +15,7 @@ import { TsbpfError } from "../errors.ts";
 import { progLoadRaw, type ProgLoadAttrs } from "../sys/bpf.ts";
 import { ATTACH_TYPE, PROG_F, PROG_TYPE, type ProgTypeName } from "../sys/constants.ts";
 import { door } from "../sys/door.ts";
-import { ENOSYS, ENOTSUPP, EINVAL, errnoName, isSysError } from "../sys/errno.ts";
+import { EAGAIN, ENOSYS, ENOTSUPP, EINVAL, errnoName, isSysError } from "../sys/errno.ts";
 import { VerifierError, logSummary, progLoad } from "../sys/progload.ts";
 import { featureNames, type FeatureNames } from "./feature-names.ts";
 
@@ -103,8 +103,12 @@ class Loader {
       };
       this.shapeOf = type;
     }
-    this.log[0] = 0;
-    const r = progLoadRaw(this.attrs);
+    let r = { ret: -EAGAIN };
+    // libbpf retries PROG_LOAD on EAGAIN a few times (the kernel's transient failure); so do we.
+    for (let attempt = 0; attempt < 5 && r.ret === -EAGAIN; attempt++) {
+      this.log[0] = 0;
+      r = progLoadRaw(this.attrs);
+    }
     const end = this.log.indexOf(0);
     this.logEnd = end < 0 ? LOG_SIZE : end;
     if (r.ret >= 0) {
