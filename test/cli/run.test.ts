@@ -36,6 +36,20 @@ describe.skipIf(!live)("tsbpf run", () => {
     expect(line!.value).toBeGreaterThanOrEqual(300);
   });
 
+  test("exec_events: records of a struct only DWARF describes print as fields (the child's comm \"true\")", async () => {
+    let pid = 0;
+    const r = await runWith([join(ROOT, "fixtures/obj/exec_events.o"), "--duration", "2"], () => {
+      pid = spawnSync("/bin/true").pid!;
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split("\n").filter((l) => l.startsWith("{\"map\":\"events\""));
+    const mine = lines.map((l) => JSON.parse(l) as { map: string; event: { pid?: number; comm?: string; timestamp?: number } }).find((e) => e.event.pid === pid);
+    expect(mine, lines.slice(0, 5).join("\n")).toBeDefined();
+    expect(mine!.event.comm).toBe("true");
+    expect(typeof mine!.event.timestamp).toBe("number");
+    expect(lines.find((l) => l.includes(`"pid":${pid},`))).toContain(`"comm":"true"`);
+  });
+
   test("SIGINT detaches and prints the maps; exit 0", async () => {
     const r = await runWith([join(ROOT, "fixtures/obj/exec_events.o")], () => { spawnSync("/bin/true"); }, "SIGINT");
     expect(r.code, r.stderr).toBe(0);

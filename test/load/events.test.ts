@@ -1,6 +1,8 @@
 // Decoded records as an async iterator, against the live kernel: a perf event array written by a
-// getpid tracepoint (our own getpid() calls arrive as the u32 the program sent), and typed errors.
+// getpid tracepoint (our own getpid() calls arrive as the u32 the program sent), exec events whose
+// struct exists only in DWARF (the kernel's pid and comm of a child we spawn), and typed errors.
 
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { ROOT, haveBun, haveKernelBtf, haveRoot } from "../support/env.ts";
@@ -28,6 +30,53 @@ describe.skipIf(!live)("events(): decoded ring and perf buffer records", () => {
     await it.return(undefined);
     clearTimeout(timer);
     expect(ours).toBe(3);
+  });
+
+  test("ring buffer of a struct only DWARF describes: the exec of /bin/true arrives with its pid, comm and a timestamp", async () => {
+    using coll = load.loadCollectionFile(join(ROOT, "fixtures/obj/exec_events.o"));
+    // clang left struct event out of the object's BTF: only the DWARF path can name its fields.
+    expect(coll.object.btf?.find("event", "struct")).toBeUndefined();
+    using _att = load.attachCollection(coll);
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 10_000);
+    const it = load.events(coll, "events", { signal: stop.signal });
+    const first = it.next();
+    await new Promise((r) => setTimeout(r, 50));
+    const child = spawn("/bin/true");
+    const exited = new Promise((r) => child.on("close", r));
+    let mine: Record<string, unknown> | undefined;
+    for (let r = await first; !r.done; r = await it.next()) {
+      const e = r.value as Record<string, unknown>;
+      if (e.pid === child.pid) { mine = e; break; }
+    }
+    await it.return(undefined);
+    clearTimeout(timer);
+    await exited;
+    expect(mine).toBeDefined();
+    expect(mine!.comm).toBe("true");
+    expect(typeof mine!.timestamp).toBe("bigint");
+    expect(Object.keys(mine!)).toEqual(["pid", "comm", "timestamp"]);
+  });
+
+  test("a type named by the user is found in DWARF too", async () => {
+    using coll = load.loadCollectionFile(join(ROOT, "fixtures/obj/exec_events.o"));
+    using _att = load.attachCollection(coll);
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 10_000);
+    const it = load.events(coll, "events", { type: "struct event", signal: stop.signal });
+    const first = it.next();
+    await new Promise((r) => setTimeout(r, 50));
+    const child = spawn("/bin/true");
+    const exited = new Promise((r) => child.on("close", r));
+    let mine: Record<string, unknown> | undefined;
+    for (let r = await first; !r.done; r = await it.next()) {
+      const e = r.value as Record<string, unknown>;
+      if (e.pid === child.pid) { mine = e; break; }
+    }
+    await it.return(undefined);
+    clearTimeout(timer);
+    await exited;
+    expect(mine?.comm).toBe("true");
   });
 
   test("bad names are typed errors", async () => {
