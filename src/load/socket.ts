@@ -1,7 +1,8 @@
 // Sockets as disposable handles (TCP/UDP over IPv4/IPv6, AF_UNIX pairs) and socket filters:
 // attachSocket() puts a SOCKET_FILTER program on a socket with SO_ATTACH_BPF, detachSocket() takes
 // it off. Bun's and Node's own sockets do not expose their fds, so programs that attach to sockets
-// (filters, sockmaps, sk_lookup) get them from here.
+// (filters, sockmaps, sk_lookup) get them from here. Sockets are non-blocking and every wait has a
+// timeout: JavaScript's one thread never sleeps in the kernel.
 
 import { TsbpfError } from "../errors.ts";
 import { SysError } from "../sys/errno.ts";
@@ -15,7 +16,7 @@ export type SocketFamily = "inet" | "inet6" | "unix";
 /** What a socket's filter slot holds, as SO_GET_FILTER reports it. */
 export type SocketFilterState = { kind: "none" } | { kind: "classic"; insns: number } | { kind: "ebpf" };
 
-const EAGAIN = 11, EACCES = 13;
+const EAGAIN = 11, EACCES = 13, EINPROGRESS = 115, ETIMEDOUT = 110;
 
 function fdOf(sock: { fd: number } | number): number {
   return typeof sock === "number" ? sock : sock.fd;
@@ -43,7 +44,7 @@ export class Socket extends FdOwner {
 
   static open(family: SocketFamily, type: number, protocol = 0): Socket {
     const af = family === "inet" ? AF.INET : family === "inet6" ? AF.INET6 : AF.UNIX;
-    return new Socket(so.socket(af, type | SOCK.CLOEXEC, protocol), family, type);
+    return new Socket(so.socket(af, type | SOCK.CLOEXEC | SOCK.NONBLOCK, protocol), family, type);
   }
 
   static tcp(family: "inet" | "inet6" = "inet"): Socket {
@@ -56,7 +57,7 @@ export class Socket extends FdOwner {
 
   /** A connected AF_UNIX pair (stream by default). */
   static pair(type: number = SOCK.STREAM): [Socket, Socket] {
-    const [a, b] = so.socketpair(AF.UNIX, type | SOCK.CLOEXEC);
+    const [a, b] = so.socketpair(AF.UNIX, type | SOCK.CLOEXEC | SOCK.NONBLOCK);
     return [new Socket(a, "unix", type), new Socket(b, "unix", type)];
   }
 
@@ -76,8 +77,22 @@ export class Socket extends FdOwner {
     return this;
   }
 
-  connect(addr: string, port: number): this {
-    so.connect(this.fd, this.addr(addr, port));
+  /**
+   * Connect, waiting at most `timeoutMs` for a stream handshake. A refusal the kernel reports later
+   * (ECONNREFUSED, ETIMEDOUT…) is thrown as the connect's SysError, as a blocking connect would be.
+   */
+  connect(addr: string, port: number, timeoutMs = 2000): this {
+    const to = this.addr(addr, port);
+    const detail = `fd ${this.fd} to ${addr}:${port}`;
+    try {
+      so.connect(this.fd, to);
+      return this;
+    } catch (e) {
+      if (!(e instanceof SysError) || e.errno !== EINPROGRESS) throw e;
+    }
+    if (!so.pollFd(this.fd, timeoutMs, true)) throw new SysError("connect", ETIMEDOUT, `${detail}: no answer within ${timeoutMs} ms`, {}, "nothing answered the handshake in time; is the address reachable?");
+    const err = so.getsockoptInt(this.fd, SOL_SOCKET, SO.ERROR);
+    if (err !== 0) throw new SysError("connect", err, detail);
     return this;
   }
 
@@ -95,9 +110,20 @@ export class Socket extends FdOwner {
     return so.getsockname(this.fd).port;
   }
 
-  /** Send on a connected socket → bytes sent. */
-  send(data: Uint8Array | string): number {
-    return so.send(this.fd, typeof data === "string" ? new TextEncoder().encode(data) : data);
+  /** Send all of `data` on a connected socket, waiting at most `timeoutMs` for room → bytes sent. */
+  send(data: Uint8Array | string, timeoutMs = 2000): number {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    const deadline = Date.now() + timeoutMs;
+    let sent = 0;
+    do {
+      const n = so.sendRaw(this.fd, bytes.subarray(sent));
+      if (n >= 0) sent += n;
+      else if (n !== -EAGAIN) throw new SysError("sendto", -n, `fd ${this.fd}, ${bytes.byteLength - sent} bytes`);
+      else if (!so.pollFd(this.fd, Math.max(0, deadline - Date.now()), true)) {
+        throw new SysError("sendto", EAGAIN, `fd ${this.fd}: ${sent} of ${bytes.byteLength} bytes sent in ${timeoutMs} ms`, {}, "the peer is not reading; the socket's send buffer stayed full");
+      }
+    } while (sent < bytes.byteLength);
+    return sent;
   }
 
   /** Send one datagram to addr:port → bytes sent. */

@@ -180,11 +180,14 @@ export function getpeername(fd: number): SockAddr {
   return nameOf(NR.getpeername, "getpeername", fd);
 }
 
-/** sendto(2) (to a connected peer when `to` is omitted) → bytes sent. */
-export function send(fd: number, data: Uint8Array, flags = 0, to?: SockAddr): number {
+/** sendto(2) (to a connected peer when `to` is omitted) → bytes sent, or -errno. Never raises SIGPIPE. */
+export function sendRaw(fd: number, data: Uint8Array, flags = 0, to?: SockAddr): number {
   const sa = to ? encodeSockAddr(to) : null;
-  const r = door().syscall(NR.sendto, fd, data.byteLength ? door().address(data) : 0, data.byteLength, flags | MSG.NOSIGNAL, sa ? door().address(sa) : 0, sa?.byteLength ?? 0);
-  return check("sendto", r, `fd ${fd}, ${data.byteLength} bytes${to ? ` to ${describeAddr(to)}` : ""}`);
+  return door().syscall(NR.sendto, fd, data.byteLength ? door().address(data) : 0, data.byteLength, flags | MSG.NOSIGNAL, sa ? door().address(sa) : 0, sa?.byteLength ?? 0);
+}
+
+export function send(fd: number, data: Uint8Array, flags = 0, to?: SockAddr): number {
+  return check("sendto", sendRaw(fd, data, flags, to), `fd ${fd}, ${data.byteLength} bytes${to ? ` to ${describeAddr(to)}` : ""}`);
 }
 
 /** recvfrom(2) into `buf` → bytes received (0 at end of stream), or -errno for EAGAIN-style results the caller handles. */

@@ -15,7 +15,7 @@ import type { OpenFile as OpenFileT } from "../../src/load/target.ts";
 
 const live = haveBun() && haveRoot() && haveTool("bpftool", "version") && haveTool("ip", "-V");
 const load = live ? await import("../../src/load/index.ts") : ({} as typeof import("../../src/load/index.ts"));
-const { Socket, Link, ProgAttachment, BpfMap, Program, OpenFile, attachSocket, detachSocket, socketFilter, attachedPrograms, loadCollectionFile, attachBySection, attachCollection, withNetns } = load;
+const { Socket, Link, ProgAttachment, BpfMap, Program, OpenFile, SOL_SOCKET, SO, attachSocket, detachSocket, socketFilter, attachedPrograms, loadCollectionFile, attachBySection, attachCollection, withNetns } = load;
 
 const obj = (name: string) => `${ROOT}fixtures/obj/${name}.o`;
 const NS = `tsbpf-N-${process.pid}`;
@@ -55,6 +55,34 @@ function tcpPair(): [SocketT, SocketT] {
   if (!server) throw new Error("loopback accept timed out");
   return [client, server];
 }
+
+describe.skipIf(!live)("sockets never block the JavaScript thread", () => {
+  test("a handshake nobody answers and a peer that never reads end in typed errors after the timeout", () => {
+    using listener = Socket.tcp().bind().listen(0);
+    const port = listener.localPort();
+    // A full accept queue makes the kernel drop further SYNs silently: the client just waits.
+    const queued: SocketT[] = [];
+    let err: { errnoName?: string; message?: string; hint?: string } | undefined;
+    for (let i = 0; i < 8 && !err; i++) {
+      try {
+        queued.push(Socket.tcp().connect("127.0.0.1", port, 300));
+      } catch (e) {
+        err = e as typeof err;
+      }
+    }
+    expect(err).toMatchObject({ errnoName: "ETIMEDOUT", message: expect.stringMatching(/no answer within 300 ms/) });
+    for (const q of queued) q.close();
+
+    using l2 = Socket.tcp().bind().listen();
+    using c = Socket.tcp().connect("127.0.0.1", l2.localPort());
+    using server = l2.accept(1000)!;
+    c.setOption(SOL_SOCKET, SO.SNDBUF, 4096);
+    server.setOption(SOL_SOCKET, SO.RCVBUF, 4096);
+    const t0 = Date.now();
+    expect(errorOf(() => c.send(new Uint8Array(8 << 20), 300))).toMatchObject({ command: "sendto", errnoName: "EAGAIN", hint: expect.stringMatching(/not reading/) });
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});
 
 describe.skipIf(!live)("socket filter (SO_ATTACH_BPF)", () => {
   test("drops the UDP datagrams of the configured length, delivers the others, and counts both", () => {
