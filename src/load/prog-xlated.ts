@@ -61,7 +61,11 @@ const F = {
   jitedLineInfo: 160, nrJitedLineInfo: 168, lineInfoRecSize: 172, jitedLineInfoRecSize: 176,
 } as const;
 
-/** The xlated image and its annotations: one call for the counts, one for the arrays (as bpftool). */
+/**
+ * The xlated image and its annotations: one call for the counts, one for the arrays, as bpftool
+ * does. (src/sys/info.ts's progInfo/progXlated fetch neither the JIT nor the func/line arrays, and
+ * would cost three more calls.)
+ */
 export function readXlatedImage(fd: number): XlatedImage {
   const w = new Attr(INFO_SIZE);
   // A map, link or BTF fd fills its own (shorter) info struct: only a program's fills all of ours.
@@ -125,6 +129,8 @@ function readAll(path: string): Buffer {
   }
 }
 
+const ZEROS = Buffer.from("00000000");
+
 /**
  * Kernel symbols by address, found as bpftool finds them. It sorts /proc/kallsyms (glibc's stable
  * merge sort) with a comparator that returns the 64-bit address difference truncated to int — so
@@ -133,8 +139,6 @@ function readAll(path: string): Buffer {
  * address wanted, one pass counts the symbols ordered before it and lists the equal ones in file
  * order, which places them in the sorted array, and the bsearch is replayed over those positions.
  */
-const ZEROS = Buffer.from("00000000");
-
 export class KernelSymbols {
   /** Per symbol (lines with a name and a non-zero address): low 32 address bits and line start. */
   private lo: Uint32Array | undefined;
@@ -373,8 +377,9 @@ export function xlatedRows(x: XlatedImage, btf: Btf | undefined, syms: KernelSym
     insns.push(slotInsn(x.insns, i * 8));
     if (insns[insns.length - 1].op === 0x18) i++;
   }
-  // Calls (BPF_JMP | BPF_CALL) name their targets: look them all up in one pass over the symbols.
-  const calls = insns.filter((insn) => insn.op === 0x85 && !(insn.src === 0 && insn.imm >= 0 && insn.imm < HELPERS_61));
+  // Calls name their targets (all but helpers with ids bpftool knows): one pass over the symbols.
+  const isCall = (op: number) => (op & 0xf0) === 0x80 && ((op & 7) === 5 || (op & 7) === 6);
+  const calls = insns.filter((insn) => isCall(insn.op) && !(insn.src === 0 && insn.imm >= 0 && insn.imm < HELPERS_61));
   const callName = callNamer(x, syms.callBase, syms.names(calls.map((insn) => callAddress(x, syms.callBase, insn))));
   const lines = linesUsable(x) ? x.lineInfo : [];
   let func = 0, skip = 0;
@@ -390,9 +395,9 @@ export function xlatedRows(x: XlatedImage, btf: Btf | undefined, syms: KernelSym
     }
     // libbpf's bpf_prog_linfo__lfind(i, skip): the last record from `skip` on at or before i.
     if (btf && skip < lines.length && lines[skip].insnOff <= i) {
-      let k = skip;
-      while (k + 1 < lines.length && lines[k + 1].insnOff <= i) k++;
-      const l = lines[k];
+      let last = skip;
+      while (last + 1 < lines.length && lines[last + 1].insnOff <= i) last++;
+      const l = lines[last];
       const text = btfString(btf, l.lineOff);
       if (text !== undefined) row.source = { text: text.replace(/^[ \t\n\v\f\r]+/, ""), file: btfString(btf, l.fileNameOff), line: l.lineCol >>> 10, column: l.lineCol & 0x3ff };
       skip++;
@@ -463,8 +468,9 @@ export function xlatedJson(rows: readonly XlatedRow[], o: XlatedOptions = {}): s
     // bpftool quotes the disassembly without escaping it (it holds no quotes or backslashes).
     f.push(`"disasm":"${r.disasm}"`);
     if (o.opcodes) {
+      // ld_imm64's "imm" runs on through its second slot (12 bytes), as bpftool prints it.
       const b = r.bytes;
-      f.push(`"opcodes":{"code":"0x${hexByte(b[0])}","src_reg":"0x${(b[1] >> 4).toString(16)}","dst_reg":"0x${(b[1] & 15).toString(16)}","off":${hexArray(b.subarray(2, 4))},"imm":${hexArray(b.length > 8 ? Uint8Array.of(...b.subarray(4, 8), ...b.subarray(8, 16)) : b.subarray(4, 8))}}`);
+      f.push(`"opcodes":{"code":"0x${hexByte(b[0])}","src_reg":"0x${(b[1] >> 4).toString(16)}","dst_reg":"0x${(b[1] & 15).toString(16)}","off":${hexArray(b.subarray(2, 4))},"imm":${hexArray(b.subarray(4))}}`);
     }
     return `{${f.join(",")}}`;
   });
