@@ -14,6 +14,8 @@ Probe what the running kernel supports, as \`bpftool feature probe kernel\` does
 program of every program type, create a tiny map of every map type, and load a call to every helper
 from every program type that loads (the verifier's answer says whether that type may use it).
 Type and helper names come from the kernel's BTF, so types newer than tsbpf's tables show up.
+A helper the verifier refuses with "program of this type cannot use helper" (newer kernels' words)
+counts as unavailable; bpftool 7.1 (libbpf 1.1) knows only "unknown func" and lists it.
   --section S   only this section (repeatable): system (sysctls, kernel config, bpf() syscall),
                 program_types, map_types, helpers, misc (large programs, bounded loops, ISA v2-v4)
   --full        also probe bpf_trace_printk, bpf_trace_vprintk and bpf_probe_write_user
