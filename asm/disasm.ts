@@ -45,15 +45,30 @@ function alloc(size: number): BunBuffer {
   return Buffer.allocUnsafe(size) as BunBuffer;
 }
 
+/** Receives each full chunk of a streamed listing; the chunk's memory is reused once it returns. */
+export type ChunkSink = (chunk: Uint8Array) => void;
+
+/** Chunk size of a streamed listing: small enough to stay in cache, large enough for few writes. */
+const CHUNK = 1 << 16;
+
 class Out {
   buf: BunBuffer;
   n = 0;
-  /** `expect`: a guess at the final size, so the buffer rarely has to grow. */
-  constructor(expect = 1 << 16) {
-    this.buf = alloc(expect);
+  /**
+   * `expect`: a guess at the final size, so the buffer rarely has to grow. With a `sink`, the
+   * buffer is one chunk, handed to the sink whenever it fills: fresh memory is dear here (each new
+   * page faults), and a big listing would otherwise be built whole before it is written.
+   */
+  constructor(expect = 1 << 16, private readonly sink?: ChunkSink) {
+    this.buf = alloc(sink ? CHUNK : expect);
   }
   private room(k: number): void {
     if (this.n + k <= this.buf.length) return;
+    if (this.sink && this.n > 0) {
+      this.sink(this.buf.subarray(0, this.n));
+      this.n = 0;
+      if (k <= this.buf.length) return;
+    }
     let size = this.buf.length * 2;
     while (size < this.n + k) size *= 2;
     const b = alloc(size);
@@ -223,8 +238,8 @@ export function llvmRawText(bytes: Uint8Array): string {
 // A listing line is about 45-60 bytes per 8-byte instruction.
 const guess = (codeBytes: number) => 4096 + codeBytes * 7;
 
-export function llvmRawBytes(bytes: Uint8Array): Uint8Array {
-  const out = new Out(guess(bytes.length));
+export function llvmRawBytes(bytes: Uint8Array, sink?: ChunkSink): Uint8Array {
+  const out = new Out(guess(bytes.length), sink);
   codeLines(out, bytes, 0, bytes.length, []);
   return out.result();
 }
@@ -263,8 +278,8 @@ export function llvmObjdumpText(fileName: string, sections: readonly CodeSection
 }
 
 /** llvmObjdumpText as the bytes llvm-objdump writes. */
-export function llvmObjdumpBytes(fileName: string, sections: readonly CodeSection[]): Uint8Array {
-  const out = new Out(guess(sections.reduce((n, s) => n + s.bytes.length, 0)));
+export function llvmObjdumpBytes(fileName: string, sections: readonly CodeSection[], sink?: ChunkSink): Uint8Array {
+  const out = new Out(guess(sections.reduce((n, s) => n + s.bytes.length, 0)), sink);
   out.text(`\n${fileName}:\tfile format elf64-bpf\n`);
   for (const s of sections) sectionInto(out, s);
   return out.result();
@@ -295,8 +310,11 @@ export function selectCode(bytes: Uint8Array, file: string, section?: string): {
   return { elf: true, sections };
 }
 
-/** `tsbpf disasm FILE [--section S]` in the llvm syntax: llvm-objdump -d's bytes for an object, bare lines for raw code. */
-export function llvmListing(bytes: Uint8Array, file: string, section?: string): Uint8Array {
+/**
+ * `tsbpf disasm FILE [--section S]` in the llvm syntax: llvm-objdump -d's bytes for an object, bare
+ * lines for raw code. With a `sink`, full chunks go to it as they are made and the rest is returned.
+ */
+export function llvmListing(bytes: Uint8Array, file: string, section?: string, sink?: ChunkSink): Uint8Array {
   const code = selectCode(bytes, file, section);
-  return code.elf ? llvmObjdumpBytes(file, code.sections) : llvmRawBytes(code.sections[0].bytes);
+  return code.elf ? llvmObjdumpBytes(file, code.sections, sink) : llvmRawBytes(code.sections[0].bytes, sink);
 }

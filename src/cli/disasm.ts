@@ -4,7 +4,7 @@
 import { TsbpfError } from "../errors.ts";
 import type { Syntax } from "../../asm/listing.ts";
 import { parseArgs } from "./args.ts";
-import { outAsync, readInput } from "./output.ts";
+import { out, outAsync, readInput } from "./output.ts";
 import type { Command } from "./command.ts";
 
 const HELP = `usage: tsbpf disasm FILE [--section NAME] [--syntax llvm|kernel] [--json]
@@ -31,7 +31,8 @@ export const command: Command = {
     // The plain llvm listing loads only its own modules: start-up is most of a small disassembly.
     const text =
       syntax === "llvm" && !json
-        ? (await import("../../asm/disasm.ts")).llvmListing(bytes, file, section)
+        ? // A large listing streams out in chunks (written synchronously as each fills); the last part, all of a small one, below.
+          (await import("../../asm/disasm.ts")).llvmListing(bytes, file, section, out)
         : (await import("../../asm/listing.ts")).disassemble(bytes, { file, syntax: syntax as Syntax, json, ...(section !== undefined ? { section } : {}) });
     await outAsync(text);
     return 0;
