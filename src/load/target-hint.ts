@@ -5,6 +5,11 @@ import { readlinkSync, statSync } from "node:fs";
 import { ATTACH_TYPE, MAP_TYPE } from "../sys/constants.ts";
 import { mapTypeName } from "../elf/uapi.ts";
 import { mapInfo } from "../sys/info.ts";
+import { door } from "../sys/door.ts";
+import { CLONE_NEWNET } from "../sys/netns.ts";
+
+/** ioctl NS_GET_NSTYPE = _IO(0xb7, 0x3) (include/uapi/linux/nsfs.h): a namespace fd's CLONE_NEW* kind. */
+const NS_GET_NSTYPE = 0xb703;
 
 type TargetKind = "sockmap" | "netns" | "cgroup";
 
@@ -44,10 +49,14 @@ export function describeFd(fd: number): string {
   if (link.startsWith("net:[")) return "netns";
   if (link.startsWith("socket:[")) return "socket";
   try {
-    return statSync(link).isDirectory() ? `directory ${link}` : `file ${link}`;
+    const st = statSync(link);
+    if (st.isDirectory()) return `directory ${link}`;
+    if (st.isCharacterDevice() || st.isBlockDevice()) return `device ${link}`;
   } catch {
     return link;
   }
+  // A namespace opened through a bind mount (/var/run/netns/NAME) reads back as that path: ask nsfs.
+  return door().ioctl(fd, NS_GET_NSTYPE, 0) === CLONE_NEWNET ? "netns" : `file ${link}`;
 }
 
 /** A hint when the target fd is not the kind `attachType` needs; undefined when it is. */
@@ -62,7 +71,10 @@ export function targetHint(fd: number, attachType: number, errno: number): strin
       }
       return `sk_skb and sk_msg programs attach to a SOCKMAP or SOCKHASH map; target fd ${fd} is ${is === "map" || is.startsWith("map ") ? `a ${is}` : is}`;
     case "netns":
-      if (is === "netns") return errno === 17 ? "this network namespace already has a program of this attach type (one per netns without links)" : undefined;
+      if (is === "netns") {
+        // netns_bpf_link_attach answers E2BIG, the old PROG_ATTACH path EEXIST.
+        return (errno === 7 || errno === 17) && attachType === ATTACH_TYPE.FLOW_DISSECTOR ? "a network namespace holds one flow dissector; close the link that is there first" : undefined;
+      }
       return `sk_lookup and flow_dissector programs attach to a network namespace (open /proc/self/ns/net or /var/run/netns/NAME); target fd ${fd} is ${is}`;
     case "cgroup":
       if (is.startsWith("directory ")) return undefined;

@@ -15,7 +15,7 @@ import type { OpenFile as OpenFileT } from "../../src/load/target.ts";
 
 const live = haveBun() && haveRoot() && haveTool("bpftool", "version") && haveTool("ip", "-V");
 const load = live ? await import("../../src/load/index.ts") : ({} as typeof import("../../src/load/index.ts"));
-const { Socket, Link, ProgAttachment, BpfMap, Program, OpenFile, SOL_SOCKET, SO, attachSocket, detachSocket, socketFilter, attachedPrograms, loadCollectionFile, attachBySection, attachCollection, withNetns } = load;
+const { Socket, Link, ProgAttachment, BpfMap, Program, OpenFile, SOL_SOCKET, SO, attachSocket, detachSocket, socketFilter, attachedPrograms, loadCollectionFile, attachBySection, attachCollection, withNetns, describeFd } = load;
 
 const obj = (name: string) => `${ROOT}fixtures/obj/${name}.o`;
 const NS = `tsbpf-N-${process.pid}`;
@@ -446,6 +446,13 @@ describe.skipIf(!live)("network namespace programs (sk_lookup, flow_dissector)",
     expect(/^flow_dissector:\n((?:id \d+\n?)*)/m.exec(net)?.[1].trim()).toBe(`id ${prog.id}`);
     expect(attachedPrograms(ns, "FLOW_DISSECTOR")).toEqual([prog.id]);
     expect(attachedPrograms(ns, "SK_LOOKUP")).toEqual([coll.programs.get("steer_7007")!.id]);
+    // One flow dissector per namespace; sk_lookup programs stack.
+    expect(errorOf(() => Link.netns(prog, ns, "FLOW_DISSECTOR"))).toMatchObject({ command: "LINK_CREATE", errnoName: "E2BIG", hint: expect.stringMatching(/one flow dissector/) });
+    {
+      using second = Link.netns(coll.programs.get("steer_7007")!, ns, "SK_LOOKUP");
+      expect(attachedPrograms(ns, "SK_LOOKUP")).toEqual([coll.programs.get("steer_7007")!.id, coll.programs.get("steer_7007")!.id]);
+      void second;
+    }
     att.close();
     expect(attachedPrograms(ns, "FLOW_DISSECTOR")).toEqual([]);
     datagrams(4);
@@ -454,8 +461,13 @@ describe.skipIf(!live)("network namespace programs (sk_lookup, flow_dissector)",
 
   test("a netns program on a cgroup directory is refused with a hint naming the target; PROG_ATTACH on a netns points to Link.netns", () => {
     using coll = loadCollectionFile(obj("sock_lookup"));
-    using cg = OpenFile.cgroup("/sys/fs/cgroup/unified");
+    using cg = OpenFile.cgroup(load.defaultCgroup());
     expect(errorOf(() => Link.netns(coll.programs.get("steer_7007")!, cg, "SK_LOOKUP"))).toMatchObject({ code: "SYS", hint: expect.stringMatching(/network namespace.*is directory/) });
     expect(errorOf(() => ProgAttachment.attach(coll.programs.get("dissect_ipv4")!, ns, "FLOW_DISSECTOR"))).toMatchObject({ code: "LOAD_BAD_INPUT", hint: expect.stringMatching(/Link\.netns/) });
+    // The namespace opened through its /var/run/netns bind mount is still recognised as one.
+    using redirect = loadCollectionFile(obj("sock_redirect"));
+    expect(errorOf(() => Link.sockmap(redirect.programs.get("msg_to_slot1")!, ns, "SK_MSG_VERDICT"))).toMatchObject({ hint: expect.stringMatching(/SOCKMAP or SOCKHASH map; target fd \d+ is netns$/) });
+    using s = Socket.udp();
+    expect([describeFd(ns.fd), describeFd(s.fd), describeFd(cg.fd)]).toEqual(["netns", "socket", `directory ${load.defaultCgroup()}`]);
   });
 });
