@@ -130,19 +130,21 @@ function readAll(path: string): Buffer {
 }
 
 const ZEROS = Buffer.from("00000000");
+/** Room for a file position under each low-bits value in KernelSymbols' sort keys. */
+const POS = 2 ** 21;
 
 /**
  * Kernel symbols by address, found as bpftool finds them. It sorts /proc/kallsyms (glibc's stable
  * merge sort) with a comparator that returns the 64-bit address difference truncated to int — so
  * only the low 32 bits count — and looks an address up with glibc's bsearch; where several symbols
- * share an address, the one the search lands on is the one it prints. We sort nothing: for each
- * address wanted, one pass counts the symbols ordered before it and lists the equal ones in file
- * order, which places them in the sorted array, and the bsearch is replayed over those positions.
+ * share an address, the one the search lands on is the one it prints. We sort by the low bits
+ * (ties in file order, as a stable sort leaves them), count for each wanted address the symbols
+ * bpftool's comparator puts before it (a half-circle of low-bit values), and replay the bsearch
+ * over those positions.
  */
 export class KernelSymbols {
-  /** Per symbol (lines with a name and a non-zero address): low 32 address bits and line start. */
-  private lo: Uint32Array | undefined;
-  private at: Uint32Array | undefined;
+  /** Per symbol (lines with a name and a non-zero address): where its name starts, and the search order. */
+  private idx: { at: Uint32Array; keyed: Float64Array } | undefined;
 
   private constructor(
     private readonly text: Buffer,
@@ -170,9 +172,9 @@ export class KernelSymbols {
     return new KernelSymbols(base === 0n ? Buffer.alloc(0) : text, base);
   }
 
-  /** One pass over the text: every symbol's low address bits and line start, as bpftool's sscanf takes them. */
-  private index(): { lo: Uint32Array; at: Uint32Array } {
-    if (this.lo && this.at) return { lo: this.lo, at: this.at };
+  /** One pass over the text: every symbol's low address bits and name, as bpftool's sscanf takes them. */
+  private index(): { at: Uint32Array; keyed: Float64Array } {
+    if (this.idx) return this.idx;
     const t = this.text;
     let lo = new Uint32Array(t.length / 32 + 16), at = new Uint32Array(lo.length), n = 0;
     for (let line = 0; line < t.length; ) {
@@ -210,41 +212,51 @@ export class KernelSymbols {
       }
       line = end + 1;
     }
-    this.lo = lo.subarray(0, n);
-    this.at = at.subarray(0, n);
-    return { lo: this.lo, at: this.at };
+    if (n >= POS) throw new TsbpfError("IO", `/proc/kallsyms has ${n} symbols, more than ${POS} this reader indexes`);
+    // Symbols ordered by their low bits, ties in file order: low bits and file position in one
+    // exactly representable double (lo * 2^21 + position < 2^53), sorted natively.
+    const keyed = new Float64Array(n);
+    for (let k = 0; k < n; k++) keyed[k] = lo[k] * POS + k;
+    keyed.sort();
+    this.idx = { at: at.subarray(0, n), keyed };
+    return this.idx;
   }
 
   /** The symbol bpftool prints for each address (absent where it finds none). */
   names(addresses: Iterable<bigint>): Map<bigint, string> {
-    const keys = [...new Set(addresses)];
     const out = new Map<bigint, string>();
-    if (keys.length === 0 || this.text.length === 0) return out;
-    const { lo, at } = this.index();
-    const kLo = keys.map((a) => Number(a & 0xffffffffn));
-    const before = new Array<number>(keys.length).fill(0);
-    const equal: number[][] = keys.map(() => []);
-    for (let s = 0; s < lo.length; s++) {
-      const v = lo[s];
-      for (let k = 0; k < kLo.length; k++) {
-        const c = (kLo[k] - v) | 0;
-        if (c > 0) before[k]++;
-        else if (c === 0) equal[k].push(s);
-      }
-    }
-    keys.forEach((key, k) => {
-      // glibc bsearch over the sorted array: [0, before) sort below the key, then the equal run.
-      let l = 0, u = lo.length;
+    if (this.text.length === 0) return out;
+    const { at, keyed } = this.index();
+    const n = keyed.length;
+    // First position whose (low bits, file position) is at or after (lo, 0).
+    const lowerBound = (lo: number) => {
+      const x = lo * POS;
+      let l = 0, u = n;
       while (l < u) {
         const m = (l + u) >>> 1;
-        if (m < before[k]) l = m + 1;
-        else if (m >= before[k] + equal[k].length) u = m;
+        if (keyed[m] < x) l = m + 1;
+        else u = m;
+      }
+      return l;
+    };
+    for (const key of new Set(addresses)) {
+      const kl = Number(key & 0xffffffffn);
+      // Sorted below the key: low bits in [kl - (2^31 - 1), kl - 1], a range that may wrap past 0.
+      const from = kl - 0x7fffffff;
+      const before = from >= 0 ? lowerBound(kl) - lowerBound(from) : n - lowerBound(from + 2 ** 32) + lowerBound(kl);
+      const first = lowerBound(kl), equal = lowerBound(kl + 1) - first;
+      // glibc's bsearch over the sorted array: [0, before) below the key, then the equal run in file order.
+      let l = 0, u = n;
+      while (l < u) {
+        const m = (l + u) >>> 1;
+        if (m < before) l = m + 1;
+        else if (m >= before + equal) u = m;
         else {
-          out.set(key, this.nameAt(at[equal[k][m - before[k]]]));
-          return;
+          out.set(key, this.nameAt(at[keyed[first + m - before] % POS]));
+          break;
         }
       }
-    });
+    }
     return out;
   }
 
