@@ -80,7 +80,7 @@ const SKIP: Partial<Record<number, string>> = {
   [PROG_TYPE.STRUCT_OPS]: "struct_ops programs are registered through their struct_ops map",
   [PROG_TYPE.EXT]: "freplace programs need a target program",
   [PROG_TYPE.SCHED_ACT]: "tc actions attach through a tc filter (netlink)",
-  [PROG_TYPE.SK_REUSEPORT]: "sk_reuseport programs attach to a socket (SO_ATTACH_REUSEPORT_EBPF)",
+  [PROG_TYPE.SK_REUSEPORT]: "sk_reuseport programs attach to a SO_REUSEPORT socket group your own program opens (attachReuseport(prog, socket))",
   [PROG_TYPE.LIRC_MODE2]: "lirc programs attach to a /dev/lirc device",
   [PROG_TYPE.LWT_IN]: "lwt programs attach to a route (ip route … encap bpf)",
   [PROG_TYPE.LWT_OUT]: "lwt programs attach to a route (ip route … encap bpf)",

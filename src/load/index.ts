@@ -22,7 +22,7 @@ export { attachBySection, attachCollection, defaultCgroup, Attachments, type Att
 export { uprobeOffset, readHostElf, type HostSymbol } from "./attach-uprobe.ts";
 export { events, type EventOptions } from "./events.ts";
 export { eventType, decodeEvent } from "./event-type.ts";
-export { Socket, attachSocket, detachSocket, socketFilter, type SocketFamily, type SocketFilterState } from "./socket.ts";
+export { Socket, attachSocket, detachSocket, attachReuseport, detachReuseport, socketFilter, type SocketFamily, type SocketFilterState } from "./socket.ts";
 export { ProgAttachment, type ProgAttachOptions } from "./prog-attachment.ts";
 export { describeFd, targetHint } from "./target-hint.ts";
 export { withNetns, openCurrentNetns, setns, dupFd, CLONE_NEWNET } from "../sys/netns.ts";

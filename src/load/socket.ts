@@ -1,6 +1,6 @@
-// Sockets as disposable handles (TCP/UDP over IPv4/IPv6, AF_UNIX pairs) and socket filters:
-// attachSocket() puts a SOCKET_FILTER program on a socket with SO_ATTACH_BPF, detachSocket() takes
-// it off. Bun's and Node's own sockets do not expose their fds, so programs that attach to sockets
+// Sockets as disposable handles (TCP/UDP over IPv4/IPv6, AF_UNIX pairs) and the programs that
+// attach to a socket: attachSocket() puts a SOCKET_FILTER program on it with SO_ATTACH_BPF,
+// attachReuseport() an SK_REUSEPORT program on its SO_REUSEPORT group; detach* take them off. Bun's and Node's own sockets do not expose their fds, so programs that attach to sockets
 // (filters, sockmaps, sk_lookup) get them from here. Sockets are non-blocking and every wait has a
 // timeout: JavaScript's one thread never sleeps in the kernel.
 
@@ -215,6 +215,33 @@ export function detachSocket(sock: { fd: number } | number): void {
     so.setsockopt(fd, SOL_SOCKET, SO_DETACH_BPF, new Uint8Array(4), `SO_DETACH_BPF on socket fd ${fd}`);
   } catch (e) {
     if (e instanceof SysError) throw new SysError(e.command, e.errno, `SO_DETACH_BPF on socket fd ${fd}`, {}, socketHint(e.errno, false));
+    throw e;
+  }
+}
+
+/** Put an SK_REUSEPORT program on the SO_REUSEPORT group `sock` belongs to (SO_ATTACH_REUSEPORT_EBPF). */
+export function attachReuseport(prog: ProgramLike, sock: { fd: number } | number): void {
+  const fd = fdOf(sock);
+  const progFd = prog.fd;
+  const what = `SO_ATTACH_REUSEPORT_EBPF prog fd ${progFd} on socket fd ${fd}`;
+  try {
+    so.setsockopt(fd, SOL_SOCKET, SO.ATTACH_REUSEPORT_EBPF, new Uint8Array(new Int32Array([progFd]).buffer), what);
+  } catch (e) {
+    if (!(e instanceof SysError)) throw e;
+    const hint = e.errno === 22
+      ? "SO_ATTACH_REUSEPORT_EBPF takes an SK_REUSEPORT program (SEC(\"sk_reuseport\")) on a socket with SO_REUSEPORT set before bind"
+      : socketHint(e.errno, true);
+    throw new SysError(e.command, e.errno, what, {}, hint);
+  }
+}
+
+/** Take the program off a socket's SO_REUSEPORT group (SO_DETACH_REUSEPORT_BPF); ENOENT when it had none. */
+export function detachReuseport(sock: { fd: number } | number): void {
+  const fd = fdOf(sock);
+  try {
+    so.setsockopt(fd, SOL_SOCKET, SO.DETACH_REUSEPORT_BPF, new Uint8Array(4), `SO_DETACH_REUSEPORT_BPF on socket fd ${fd}`);
+  } catch (e) {
+    if (e instanceof SysError) throw new SysError(e.command, e.errno, `SO_DETACH_REUSEPORT_BPF on socket fd ${fd}`, {}, e.errno === 2 ? "the socket's reuseport group has no program" : socketHint(e.errno, false));
     throw e;
   }
 }

@@ -20,7 +20,8 @@ export const SOL_SOCKET = 1;
 export const SO = {
   REUSEADDR: 2, TYPE: 3, ERROR: 4, SNDBUF: 7, RCVBUF: 8, PRIORITY: 12, RCVTIMEO: 20, SNDTIMEO: 21,
   /** SO_GET_FILTER shares the number: reads back a classic filter, EACCES for an eBPF one. */
-  ATTACH_FILTER: 26, DETACH_FILTER: 27, MARK: 36, LOCK_FILTER: 44, ATTACH_BPF: 50, COOKIE: 57,
+  REUSEPORT: 15, ATTACH_FILTER: 26, DETACH_FILTER: 27, MARK: 36, LOCK_FILTER: 44, ATTACH_BPF: 50,
+  ATTACH_REUSEPORT_EBPF: 52, COOKIE: 57, DETACH_REUSEPORT_BPF: 68,
 } as const;
 /** SO_DETACH_BPF is SO_DETACH_FILTER: one socket holds one filter, classic or eBPF. */
 export const SO_DETACH_BPF = SO.DETACH_FILTER;

@@ -15,7 +15,7 @@ import type { OpenFile as OpenFileT } from "../../src/load/target.ts";
 
 const live = haveBun() && haveRoot() && haveTool("bpftool", "version") && haveTool("ip", "-V");
 const load = live ? await import("../../src/load/index.ts") : ({} as typeof import("../../src/load/index.ts"));
-const { Socket, Link, ProgAttachment, BpfMap, Program, OpenFile, SOL_SOCKET, SO, attachSocket, detachSocket, socketFilter, attachedPrograms, loadCollectionFile, attachBySection, attachCollection, withNetns, describeFd } = load;
+const { Socket, Link, ProgAttachment, BpfMap, Program, OpenFile, SOL_SOCKET, SO, attachSocket, detachSocket, attachReuseport, detachReuseport, socketFilter, attachedPrograms, loadCollectionFile, attachBySection, attachCollection, withNetns, describeFd } = load;
 
 const obj = (name: string) => `${ROOT}fixtures/obj/${name}.o`;
 const NS = `tsbpf-N-${process.pid}`;
@@ -189,6 +189,66 @@ describe.skipIf(!live)("socket filter (SO_ATTACH_BPF)", () => {
     using coll = loadCollectionFile(obj("sock_filter_udp"));
     using att = attachCollection(coll);
     expect(att.outcomes).toEqual([{ program: "udp_drop", section: "socket", skipped: expect.stringMatching(/attachSocket/) }]);
+  });
+});
+
+describe.skipIf(!live)("reuseport programs (SO_ATTACH_REUSEPORT_EBPF)", () => {
+  test("the program picks which socket of a SO_REUSEPORT group gets each datagram; detached, the kernel's hash does", () => {
+    using coll = loadCollectionFile(obj("sock_reuseport"));
+    const socks = coll.maps.get("reuse_socks")!;
+    const pick = coll.maps.get("reuse_pick")!;
+    const prog = coll.programs.get("pick_slot")!;
+    const member = (port: number) => {
+      const x = Socket.udp();
+      x.setOption(SOL_SOCKET, SO.REUSEPORT, 1);
+      return x.bind("127.0.0.1", port);
+    };
+    using s0 = member(0);
+    const port = s0.localPort();
+    using s1 = member(port);
+    using tx = Socket.udp().bind();
+    socks.set(0, s0.fd);
+    socks.set(1, s1.fd);
+    expect([socks.getNumber(0), socks.getNumber(1)]).toEqual([s0.cookie(), s1.cookie()]);
+    /** How many of n datagrams from tx each member got. */
+    const spread = (n: number): [number, number] => {
+      for (let i = 0; i < n; i++) tx.sendTo(`d${i}`, "127.0.0.1", port);
+      const got: [number, number] = [0, 0];
+      for (let i = 0; i < n; i++) {
+        if (s0.recv(64, 0) !== undefined) got[0]++;
+        else if (s1.recv(64, 200) !== undefined) got[1]++;
+      }
+      while (s0.recv(64, 0) !== undefined) got[0]++;
+      return got;
+    };
+    // Without a program one sender's datagrams all hash to the same member.
+    const hashed = spread(4);
+    expect(hashed.slice().sort()).toEqual([0, 4]);
+    const other = hashed[0] === 4 ? 1 : 0;
+
+    attachReuseport(prog, s0);
+    pick.set(0, BigInt(other));
+    const steered: [number, number] = [0, 0];
+    steered[other] = 4;
+    expect(spread(4)).toEqual(steered);
+    pick.set(0, BigInt(1 - other));
+    expect(spread(3)).toEqual(other === 0 ? [0, 3] : [3, 0]);
+    expect(pick.getNumber(1)).toBe(7n);
+
+    detachReuseport(s1); // any member detaches the group's program
+    expect(spread(4)).toEqual(hashed);
+    expect(pick.getNumber(1)).toBe(7n);
+    expect(errorOf(() => detachReuseport(s0))).toMatchObject({ errnoName: "ENOENT", hint: expect.stringMatching(/no program/) });
+  });
+
+  test("a socket filter program, and a socket outside any SO_REUSEPORT group, are refused with hints; by section it is skipped", () => {
+    using filter = loadCollectionFile(obj("sock_filter_udp"));
+    using reuse = loadCollectionFile(obj("sock_reuseport"));
+    using s = Socket.udp().bind();
+    expect(errorOf(() => attachReuseport(filter.programs.get("udp_drop")!, s))).toMatchObject({ command: "setsockopt", errnoName: "EINVAL", hint: expect.stringMatching(/SK_REUSEPORT/) });
+    expect(errorOf(() => attachReuseport(reuse.programs.get("pick_slot")!, s))).toMatchObject({ command: "setsockopt", errnoName: "EINVAL", hint: expect.stringMatching(/SO_REUSEPORT set before bind/) });
+    using att = attachCollection(reuse);
+    expect(att.outcomes).toEqual([{ program: "pick_slot", section: "sk_reuseport", skipped: expect.stringMatching(/attachReuseport/) }]);
   });
 });
 
