@@ -176,17 +176,19 @@ function bpftoolBatch(opts: string[], file: string): Promise<string> {
 const tooNewForLibbpf = (path: string) => loadObject(readFileSync(path), { file: path }).programs.some((p) => /^(tcx|netkit)\//.test(p.section));
 
 describe.skipIf(!haveRoot() || !haveTool("bpftool") || !haveKernelBtf())("tsbpf prog dump --xlated vs bpftool prog dump xlated", () => {
-  const pinRoot = mkdtempSync("/sys/fs/bpf/tsbpf-cli-xlated-");
+  // Collection runs this body even when the suite is skipped: touch the kernel only where it is ours to use.
+  const live = haveRoot() && haveTool("bpftool") && haveKernelBtf();
+  const pinRoot = live ? mkdtempSync("/sys/fs/bpf/tsbpf-cli-xlated-") : "";
   const work = mkdtempSync(join(tmpdir(), "tsbpf-xlated-"));
   afterAll(() => {
-    rmSync(pinRoot, { recursive: true, force: true });
+    if (pinRoot) rmSync(pinRoot, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
   });
 
   interface Loaded { key: string; object: string; name: string; id: number; fd: number }
   const colls: Collection[] = [];
   const progs: Loaded[] = [];
-  for (const path of fixtureObjects()) {
+  for (const path of live ? fixtureObjects() : []) {
     let c: Collection;
     try {
       c = loadCollectionFile(path);
@@ -197,11 +199,11 @@ describe.skipIf(!haveRoot() || !haveTool("bpftool") || !haveKernelBtf())("tsbpf 
     for (const [name, p] of c.programs) progs.push({ key: `${basename(path)} ${name}`, object: path, name, id: p.id, fd: p.fd });
   }
   // A program loaded without BTF: no prototypes or source lines, calls and exit only.
-  const bare = Program.load({ type: "SOCKET_FILTER", license: "GPL", name: "xl_bare", insns: Buffer.from("b700000000000000" + "8500000005000000" + "9500000000000000", "hex") });
-  progs.push({ key: "no BTF", object: "", name: "xl_bare", id: bare.id, fd: bare.fd });
+  const bare = live ? Program.load({ type: "SOCKET_FILTER", license: "GPL", name: "xl_bare", insns: Buffer.from("b700000000000000" + "8500000005000000" + "9500000000000000", "hex") }) : undefined;
+  if (bare) progs.push({ key: "no BTF", object: "", name: "xl_bare", id: bare.id, fd: bare.fd });
   afterAll(() => {
     for (const c of colls) c.close();
-    bare.close();
+    bare?.close();
   });
   const detailed = progs.filter((_, i) => i % 6 === 0); // `opcodes` and `linum` dumps too
 
