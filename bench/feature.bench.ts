@@ -35,7 +35,7 @@ const names: number[] = [];
 const helpers: number[] = [];
 for (let i = 0; i < 3; i++) {
   let t = performance.now();
-  probeKernel();
+  await probeKernel();
   inproc.push(performance.now() - t);
   t = performance.now();
   const n = kernelFeatureNames();

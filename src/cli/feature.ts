@@ -1,4 +1,4 @@
-// `tsbpf feature [--json] [--section S]... [--full]`: what this kernel supports — program types, map
+// `tsbpf feature [--json] [--section S]... [--full] [--threads N]`: what this kernel supports — program types, map
 // types, helpers per program type, misc — probed and printed as `bpftool feature probe kernel` does.
 
 import { TsbpfError } from "../errors.ts";
@@ -8,7 +8,7 @@ import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { err, out } from "./output.ts";
 
-const HELP = `usage: tsbpf feature [--json] [--section S]... [--full]
+const HELP = `usage: tsbpf feature [--json] [--section S]... [--full] [--threads N]
 
 Probe what the running kernel supports, as \`bpftool feature probe kernel\` does: load a tiny
 program of every program type, create a tiny map of every map type, and load a call to every helper
@@ -20,6 +20,7 @@ counts as unavailable; bpftool 7.1 (libbpf 1.1) knows only "unknown func" and li
                 program_types, map_types, helpers, misc (large programs, bounded loops, ISA v2-v4)
   --full        also probe bpf_trace_printk, bpf_trace_vprintk and bpf_probe_write_user
                 (left out by default: loading them writes a warning to the kernel log)
+  --threads N   threads for the helper probes (default: 1, plus one per idle CPU, at most 4)
   --json        bpftool -j's object: system_config, syscall_config, program_types, map_types,
                 helpers ("xdp_available_helpers": [...]), misc
 Needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_ADMIN).
@@ -37,13 +38,20 @@ function sections(list: readonly string[] | undefined): Section[] {
   return out;
 }
 
+function threads(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new TsbpfError("USAGE", `feature: --threads takes 1..64, got '${v}'`, {}, "1 probes on the main thread only");
+  return n;
+}
+
 export const command: Command = {
   name: "feature",
   help: HELP,
   async run(argv: string[]): Promise<number> {
-    const a = parseArgs(argv, { repeated: ["--section"], booleans: ["--json", "--full"] }, "feature");
+    const a = parseArgs(argv, { repeated: ["--section"], values: ["--threads"], booleans: ["--json", "--full"] }, "feature");
     if (a.positionals.length > 0) throw new TsbpfError("USAGE", `feature: unexpected argument '${a.positionals[0]}'`, {}, "see 'tsbpf feature --help'");
-    const report = probeKernel({ sections: sections(a.lists.get("--section")), full: a.flags.has("--full") });
+    const report = await probeKernel({ sections: sections(a.lists.get("--section")), full: a.flags.has("--full"), threads: threads(a.values.get("--threads")) });
     // bpftool's notes on stderr when a source of facts is missing.
     if (report.system && !report.system.sysctls) err("procfs not mounted, skipping related probes\n");
     if (report.system?.config.problem) err(`skipping kernel config: ${report.system.config.problem}\n`);

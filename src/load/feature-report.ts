@@ -4,10 +4,11 @@
 import { EPERM } from "../sys/errno.ts";
 import type { FeatureNames, NamedId } from "./feature-names.ts";
 import {
-  MISC_FEATURES, kernelFeatureNames, probeBpfSyscall, probeHelpers, probeMisc, probeProgramType,
+  MISC_FEATURES, kernelFeatureNames, probeBpfSyscall, probeMisc, probeProgramType,
   type MiscFeature, type Probe,
 } from "./feature.ts";
 import { probeMapType } from "./feature-maps.ts";
+import { defaultThreads, probeHelpersParallel } from "./feature-parallel.ts";
 import { readSystemConfig, type SystemConfig } from "./feature-system.ts";
 
 export const SECTIONS = ["system", "program_types", "map_types", "helpers", "misc"] as const;
@@ -50,6 +51,8 @@ export interface ProbeOptions {
   full?: boolean;
   /** Names to probe under; the running kernel's (from its BTF) by default. */
   names?: FeatureNames;
+  /** Threads for the helper probes (the main one included); by default one more per idle CPU. */
+  threads?: number;
 }
 
 const NOISY_HELPERS: ReadonlySet<string> = new Set(["bpf_trace_printk", "bpf_trace_vprintk", "bpf_probe_write_user"]);
@@ -59,7 +62,7 @@ function zip(named: readonly NamedId[], probes: readonly Probe[]): TypeVerdict[]
 }
 
 /** Run the probes of the chosen sections. Never throws for what the kernel lacks: those are verdicts. */
-export function probeKernel(o: ProbeOptions = {}): FeatureReport {
+export async function probeKernel(o: ProbeOptions = {}): Promise<FeatureReport> {
   const sections = new Set<Section>(o.sections && o.sections.length > 0 ? o.sections : SECTIONS);
   const needTypes = sections.has("program_types") || sections.has("helpers");
   const needNames = needTypes || sections.has("map_types");
@@ -73,13 +76,14 @@ export function probeKernel(o: ProbeOptions = {}): FeatureReport {
   if (sections.has("map_types") && names) report.mapTypes = names.mapTypes.map((t) => ({ ...t, probe: probeMapType(t.id) }));
   if (sections.has("helpers") && names && report.programTypes) {
     const helpers = names.helpers.filter((h) => o.full || !NOISY_HELPERS.has(h.name));
+    const ids = helpers.map((h) => h.id);
+    const probed = report.programTypes.filter((t) => t.probe.status === "available");
+    const threads = o.threads ?? defaultThreads();
+    const verdicts = await probeHelpersParallel(probed.map((t) => ({ type: t.id, ids })), threads);
+    const byType = new Map(probed.map((t, i) => [t.id, verdicts[i]]));
     report.helpers = report.programTypes.map((t) => {
-      const typeAvailable = t.probe.status === "available";
-      return {
-        progType: { id: t.id, name: t.name },
-        typeAvailable,
-        helpers: typeAvailable ? zip(helpers, probeHelpers(t.id, helpers.map((h) => h.id))) : [],
-      };
+      const v = byType.get(t.id);
+      return { progType: { id: t.id, name: t.name }, typeAvailable: v !== undefined, helpers: v ? zip(helpers, v) : [] };
     });
   }
   if (sections.has("misc")) report.misc = MISC_FEATURES.map((feature) => ({ feature, probe: probeMisc(feature) }));

@@ -150,6 +150,7 @@ describe.skipIf(!live)("tsbpf feature vs bpftool feature probe kernel", () => {
     expect(tsbpf("probe").status).toBe(2);
     expect(tsbpf("--section").status).toBe(2);
     expect(tsbpf("--bogus").status).toBe(2);
+    expect(tsbpf("--threads", "0").status).toBe(2);
     const help = tsbpf("--help");
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: tsbpf feature /);

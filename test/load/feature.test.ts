@@ -20,9 +20,11 @@ const live = haveBun() && haveRoot() && haveKernelBtf() && haveTool("clang-19") 
 type Lib = typeof import("../../src/load/feature.ts");
 type Rep = typeof import("../../src/load/feature-report.ts");
 type Maps = typeof import("../../src/load/feature-maps.ts");
+type Par = typeof import("../../src/load/feature-parallel.ts");
 const lib = live ? await import("../../src/load/feature.ts") : ({} as Lib);
 const rep = live ? await import("../../src/load/feature-report.ts") : ({} as Rep);
 const maps = live ? await import("../../src/load/feature-maps.ts") : ({} as Maps);
+const par = live ? await import("../../src/load/feature-parallel.ts") : ({} as Par);
 
 /** The kernel's enum values as bpftool prints them from its BTF: NAME → value. */
 function btfEnum(dump: string, name: string): Map<string, number> {
@@ -104,13 +106,13 @@ describe.skipIf(!live)("feature probes vs the kernel through libbpf", () => {
   let fdsAfter: string[] = [];
   let dump = "";
 
-  beforeAll(() => {
+  beforeAll(async () => {
     oracle = buildFeatureOracle();
     dump = run("bpftool", ["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "raw"]);
     lib.probeProgramType("SOCKET_FILTER"); // warm up the door before counting fds
     fdsBefore = openFds();
     // Not --full: bpf_trace_printk and bpf_probe_write_user would write warnings to the kernel log.
-    report = rep.probeKernel();
+    report = await rep.probeKernel({ threads: 1 });
     fdsAfter = openFds();
   });
 
@@ -220,6 +222,26 @@ describe.skipIf(!live)("feature probes vs the kernel through libbpf", () => {
     for (const m of misc) expect(Buffer.from(lib.miscInsns(m.feature)).toString("hex"), m.feature.key).toBe(Buffer.from(progs[m.feature.key]).toString("hex"));
   });
 
+  test("helpers on more threads (worker threads sharing a job counter): the same verdicts, no fd left", async () => {
+    const before = openFds();
+    const two = await rep.probeKernel({ sections: ["helpers"], threads: 3 });
+    expect(openFds()).toEqual(before);
+    expect(two.helpers).toEqual(report.helpers);
+    // The workers do take jobs: many small ones give them time to start.
+    const jobs = Array.from({ length: 600 }, (_, i) => ({ type: [1, 6, 8][i % 3], ids: [1 + (i % 200), 5, 44] }));
+    const stats = { workerJobs: 0 };
+    const threaded = await par.probeHelpersParallel(jobs, 2, { stats });
+    const sequential = jobs.map((j) => lib.probeHelpers(j.type, j.ids));
+    expect(threaded).toEqual(sequential);
+    expect(stats.workerJobs).toBeGreaterThan(0);
+    // A worker that cannot start leaves its jobs to the main thread.
+    const none = { workerJobs: 0 };
+    const fallback = await par.probeHelpersParallel(jobs.slice(0, 6), 2, { workerUrl: "file:///nonexistent/feature-worker.ts", stats: none });
+    expect(fallback).toEqual(sequential.slice(0, 6));
+    expect(none.workerJobs).toBe(0);
+    expect(openFds()).toEqual(before);
+  });
+
   test("names fall back to our tables when the BTF file is missing or not BTF", () => {
     const ours = featureNames();
     expect(lib.kernelFeatureNames("/nonexistent/vmlinux")).toEqual(ours);
@@ -248,21 +270,21 @@ describe.skipIf(!live)("feature probes vs the kernel through libbpf", () => {
     expect(() => lib.probeProgramType(1.5)).toThrow(TsbpfError);
   });
 
-  test("sections: only what was asked is probed; the report without names never reads BTF", () => {
-    const r = rep.probeKernel({ sections: ["misc"] });
+  test("sections: only what was asked is probed; the report without names never reads BTF", async () => {
+    const r = await rep.probeKernel({ sections: ["misc"] });
     expect(r.programTypes).toBeUndefined();
     expect(r.mapTypes).toBeUndefined();
     expect(r.helpers).toBeUndefined();
     expect(r.namesSource).toBeUndefined();
     expect(r.misc!.map((m) => m.probe.status)).toEqual(report.misc!.map((m) => m.probe.status));
-    const h = rep.probeKernel({ sections: ["helpers"] });
+    const h = await rep.probeKernel({ sections: ["helpers"], threads: 1 });
     expect(h.programTypes).toBeDefined(); // helpers need the type verdicts
     expect(h.namesSource).toBe("/sys/kernel/btf/vmlinux");
     // Without --full the three helpers that write to the kernel log are left out; with it, probed.
     const names = h.helpers![0].helpers.map((x) => x.name);
     for (const n of ["bpf_trace_printk", "bpf_trace_vprintk", "bpf_probe_write_user"]) expect(names).not.toContain(n);
     const one = { progTypes: [{ id: 6, name: "xdp" }], mapTypes: [], helpers: [{ id: 6, name: "bpf_trace_printk" }], source: "test" };
-    const full = rep.probeKernel({ sections: ["helpers"], full: true, names: one });
+    const full = await rep.probeKernel({ sections: ["helpers"], full: true, names: one });
     expect(full.helpers![0].helpers).toEqual([{ id: 6, name: "bpf_trace_printk", probe: lib.probeHelper("XDP", 6) }]);
     expect(full.helpers![0].helpers[0].probe.status).toBe("available");
   });
