@@ -118,10 +118,15 @@ export class DwarfBtf {
       return done;
     }
     if (this.inProgress.has(ref)) {
-      if (t.kind !== "struct" && t.kind !== "union") return this.fail(ref, "the type refers to itself");
+      // A cycle (struct foo { void (*cb)(foo_t); } with typedef struct foo *foo_t): the type gets
+      // its id now and its contents when its conversion finishes.
       let r = this.reserved.get(ref);
       if (r === undefined) {
-        r = this.btf.add({ kind: t.kind, id: 0, name: t.name, nameOff: 0, size: t.size, kindFlag: false, members: [] });
+        if (t.kind === "struct" || t.kind === "union") r = this.btf.add({ kind: t.kind, id: 0, name: t.name, nameOff: 0, size: t.size, kindFlag: false, members: [] });
+        else if (t.kind === "pointer") r = this.btf.add({ kind: "ptr", id: 0, name: "", nameOff: 0, type: 0 });
+        else if (t.kind === "typedef") r = this.btf.add({ kind: "typedef", id: 0, name: t.name, nameOff: 0, type: 0 });
+        else if (t.kind === "const" || t.kind === "volatile" || t.kind === "restrict") r = this.btf.add({ kind: t.kind, id: 0, name: "", nameOff: 0, type: 0 });
+        else return this.fail(ref, "the type refers to itself");
         this.reserved.set(ref, r);
       }
       return r;
@@ -236,6 +241,12 @@ export class DwarfBtf {
           return this.btf.add(obj);
         }
         const inner = this.conv(t.type, { member: mode.member, seenPointer: seen }, depth + 1);
+        const r = this.reserved.get(t.offset);
+        if (r !== undefined) {
+          const obj = this.btf.type(r);
+          if (obj.kind === kind) obj.type = inner;
+          return r;
+        }
         return this.intern({ ...base, kind, name, type: inner } as BtfType);
       }
     }

@@ -51,6 +51,13 @@ export type DwarfType =
   /** DW_TAG_unspecified_type (e.g. C23 nullptr_t): no layout; taken as void. */
   | (At & { kind: "unspecified"; name: string });
 
+/** A struct's name and size, read without its members. */
+export interface StructHead {
+  offset: number;
+  name: string;
+  size: number;
+}
+
 export type NamedKind = "struct" | "union" | "enum" | "typedef" | "base";
 
 const QUALIFIERS: ReadonlyMap<number, "const" | "volatile" | "restrict" | "atomic"> = new Map([
@@ -62,6 +69,8 @@ const NAMED_TAGS: ReadonlyMap<number, NamedKind> = new Map([
   [DW_TAG.typedef, "typedef"], [DW_TAG.base_type, "base"],
 ]);
 
+const NAMED_TAG_SET: ReadonlySet<number> = new Set(NAMED_TAGS.keys());
+const STRUCT_TAG_SET: ReadonlySet<number> = new Set([DW_TAG.structure_type]);
 const U32_MAX = 0xffffffff;
 
 /** The C types of one .debug_info, read on demand. */
@@ -91,7 +100,8 @@ export class DwarfTypes {
   named(kind: NamedKind, name: string): number[] {
     if (!this.index) {
       this.index = new Map();
-      for (const d of this.info.dies()) {
+      for (const off of this.info.offsetsWithTag(NAMED_TAG_SET)) {
+        const d = this.info.die(off)!;
         const k = NAMED_TAGS.get(d.tag);
         const n = d.attrs.get(DW_AT.name);
         if (!k || n?.kind !== "str" || isDeclaration(d)) continue;
@@ -104,16 +114,21 @@ export class DwarfTypes {
     return this.index.get(`${kind} ${name}`) ?? [];
   }
 
-  /** Every defined named struct, in file order (for choosing a record type by size). */
-  structs(): DwarfComposite[] {
-    const out: DwarfComposite[] = [];
-    for (const d of this.info.dies()) {
-      if (d.tag !== DW_TAG.structure_type || isDeclaration(d) || name(d) === "") continue;
-      const t = this.type(d.offset);
-      if (t.kind === "struct" || t.kind === "union") out.push(t);
+  /**
+   * Every defined named struct's name and size, in file order, without reading its members (for
+   * choosing a record type by size; `type(offset)` gives the whole struct).
+   */
+  structs(): StructHead[] {
+    const out: StructHead[] = [];
+    for (const off of this.info.offsetsWithTag(STRUCT_TAG_SET)) {
+      const d = this.info.die(off)!;
+      const n = name(d);
+      if (isDeclaration(d) || n === "") continue;
+      out.push({ offset: off, name: n, size: this.size(d, true) });
     }
     return out;
   }
+
 
   private read(d: Die): DwarfType {
     const offset = d.offset;

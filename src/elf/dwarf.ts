@@ -1,6 +1,7 @@
-// The DWARF reader: .debug_info compile units (DWARF 2–5, 32- and 64-bit format) decoded through
-// their .debug_abbrev tables into a tree of entries with typed attribute values, strings resolved
-// through .debug_str / .debug_str_offsets / .debug_line_str. Bad bytes → TsbpfError with the offset.
+// The DWARF reader: .debug_info compile units (DWARF 2–5, 32- and 64-bit format) walked once through
+// their .debug_abbrev tables (entry offsets, tags and tree links only); an entry's attributes are
+// decoded into typed values, strings resolved through .debug_str / .debug_str_offsets /
+// .debug_line_str, when it is first asked for. Bad bytes → TsbpfError with the offset.
 
 import { TsbpfError, type Where } from "../errors.ts";
 import { DW_AT, DW_FORM, DW_UT } from "./dwarf-const.ts";
@@ -29,7 +30,8 @@ export interface Die {
   offset: number;
   tag: number;
   attrs: Map<number, DwarfValue>;
-  children: Die[];
+  /** Decoded on first access. */
+  readonly children: Die[];
 }
 
 export interface DwarfUnit {
@@ -40,8 +42,8 @@ export interface DwarfUnit {
   addrSize: number;
   /** 4 in the 32-bit DWARF format, 8 in the 64-bit one. */
   offsetSize: number;
-  /** The unit's top-level entries (normally one: the compile unit). */
-  roots: Die[];
+  /** DW_AT_str_offsets_base of the unit entry, for strx forms. */
+  strOffsetsBase: number | undefined;
 }
 
 interface AttrSpec {
@@ -56,38 +58,95 @@ interface Abbrev {
   specs: AttrSpec[];
 }
 
-/** A .debug_info reading: units, and every entry by offset (for references). */
+/** What the first walk keeps per entry: enough to find, decode and link it later. */
+interface Entries {
+  offset: number[];
+  abbrev: Abbrev[];
+  unit: number[];
+  /** Index of the first child and of the next sibling, or -1. */
+  firstChild: number[];
+  nextSibling: number[];
+}
+
+/** A .debug_info reading: units, and every entry by offset (decoded on demand, then cached). */
 export class DwarfInfo {
   readonly units: readonly DwarfUnit[];
-  private readonly byOffset: ReadonlyMap<number, Die>;
-  private readonly sec: DebugSection;
-  private readonly file: string | undefined;
+  private readonly entries: Entries;
+  private readonly decoded = new Map<number, Die>();
 
-  constructor(units: DwarfUnit[], byOffset: Map<number, Die>, sec: DebugSection, file: string | undefined) {
+  constructor(units: DwarfUnit[], entries: Entries, private readonly reader: Reader, private readonly file: string | undefined) {
     this.units = units;
-    this.byOffset = byOffset;
-    this.sec = sec;
-    this.file = file;
+    this.entries = entries;
+  }
+
+  /** Number of entries. */
+  get count(): number {
+    return this.entries.offset.length;
   }
 
   /** The entry at this .debug_info offset. */
   die(offset: number): Die | undefined {
-    return this.byOffset.get(offset);
+    const hit = this.decoded.get(offset);
+    if (hit) return hit;
+    const i = this.indexOf(offset);
+    return i < 0 ? undefined : this.decode(i);
   }
 
-  /** Every entry, in file order. */
-  dies(): IterableIterator<Die> {
-    return this.byOffset.values();
+  /** Offsets of the entries with one of these tags, in file order (nothing decoded). */
+  *offsetsWithTag(tags: ReadonlySet<number>): IterableIterator<number> {
+    const { offset, abbrev } = this.entries;
+    for (let i = 0; i < offset.length; i++) if (tags.has(abbrev[i].tag)) yield offset[i];
+  }
+
+  /** Every entry, in file order, decoding each. */
+  *dies(): IterableIterator<Die> {
+    for (let i = 0; i < this.entries.offset.length; i++) yield this.decode(i);
   }
 
   /** The error position of a .debug_info offset. */
   where(offset: number): Where {
-    return { ...(this.file !== undefined ? { file: this.file } : {}), offset: this.sec.fileOffset + offset, section: ".debug_info" };
+    return { ...(this.file !== undefined ? { file: this.file } : {}), offset: this.reader.info.fileOffset + offset, section: ".debug_info" };
+  }
+
+  /** Entries are in increasing offset order: binary search. */
+  private indexOf(offset: number): number {
+    const o = this.entries.offset;
+    let lo = 0, hi = o.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (o[mid] === offset) return mid;
+      if (o[mid] < offset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private decode(i: number): Die {
+    const e = this.entries;
+    const offset = e.offset[i];
+    const hit = this.decoded.get(offset);
+    if (hit) return hit;
+    const unit = this.units[e.unit[i]];
+    const c = this.reader.cursor(this.reader.info, ".debug_info", offset);
+    c.ulebNum();
+    const attrs = readAttrs(this.reader, c, unit, e.abbrev[i]);
+    let kids: Die[] | undefined;
+    const children = (): Die[] => {
+      if (!kids) {
+        kids = [];
+        for (let k = e.firstChild[i]; k >= 0; k = e.nextSibling[k]) kids.push(this.decode(k));
+      }
+      return kids;
+    };
+    const die: Die = { offset, tag: e.abbrev[i].tag, attrs, get children() { return children(); } };
+    this.decoded.set(offset, die);
+    return die;
   }
 }
 
 const utf8 = new TextDecoder("utf-8");
 const MAX_INDIRECT = 4;
+const FLAG_TRUE: DwarfValue = Object.freeze({ kind: "flag", value: true });
 
 /** A bounds-checked little-endian cursor over one debug section. */
 class Cursor {
@@ -174,15 +233,37 @@ class Cursor {
     return this.fail("LEB128 number longer than 10 bytes", this.pos - 10);
   }
 
+  skipLeb(): void {
+    for (let i = 0; i < 10; i++) if ((this.u8() & 0x80) === 0) return;
+    this.fail("LEB128 number longer than 10 bytes", this.pos - 10);
+  }
+
+  skipString(): void {
+    const d = this.sec.data;
+    let p = this.pos;
+    while (p < this.end && d[p] !== 0) p++;
+    if (p >= this.end) this.fail("unterminated string");
+    this.pos = p + 1;
+  }
+
   bytes(n: number): Uint8Array {
     const p = this.need(n);
     return this.sec.data.subarray(p, p + n);
   }
 
   cstring(): string {
-    const end = this.sec.data.subarray(0, this.end).indexOf(0, this.pos);
-    if (end < 0) this.fail("unterminated string");
-    const s = utf8.decode(this.sec.data.subarray(this.pos, end));
+    const d = this.sec.data;
+    let end = this.pos;
+    let ascii = true;
+    while (end < this.end && d[end] !== 0) {
+      if (d[end] >= 0x80) ascii = false;
+      end++;
+    }
+    if (end >= this.end) this.fail("unterminated string");
+    // Names are short ASCII: building them directly beats a TextDecoder call each.
+    let s = "";
+    if (ascii && end - this.pos <= 64) for (let i = this.pos; i < end; i++) s += String.fromCharCode(d[i]);
+    else s = utf8.decode(d.subarray(this.pos, end));
     this.pos = end + 1;
     return s;
   }
@@ -192,6 +273,9 @@ class Cursor {
 class Reader {
   private readonly abbrevTables = new Map<number, Map<number, Abbrev>>();
   private readonly strings = new Map<string, Map<number, string>>();
+  /** .debug_str_offsets entry offset → its string. */
+  private readonly strxCache = new Map<number, string>();
+  private strOffsets: Cursor | undefined;
 
   constructor(readonly debug: DebugSections, readonly info: DebugSection) {}
 
@@ -247,11 +331,15 @@ class Reader {
   /** The string at index `index` of the unit's .debug_str_offsets contribution. */
   strx(index: number, base: number | undefined, unit: DwarfUnit, at: Cursor): string {
     if (base === undefined) at.fail("a strx form is used but the unit has no DW_AT_str_offsets_base");
-    const c = this.cursor(this.debug.strOffsets, ".debug_str_offsets");
     const pos = base + index * unit.offsetSize;
+    const hit = this.strxCache.get(pos);
+    if (hit !== undefined) return hit;
+    const c = (this.strOffsets ??= this.cursor(this.debug.strOffsets, ".debug_str_offsets"));
     if (pos + unit.offsetSize > c.end) at.fail(`string index ${index} (entry at ${pos}) is past the end of the ${c.end}-byte .debug_str_offsets`);
     c.pos = pos;
-    return this.string(this.debug.str, ".debug_str", c.num(unit.offsetSize), at);
+    const s = this.string(this.debug.str, ".debug_str", c.num(unit.offsetSize), at);
+    this.strxCache.set(pos, s);
+    return s;
   }
 }
 
@@ -269,7 +357,7 @@ function readValue(r: Reader, c: Cursor, unit: DwarfUnit, form: number, implicit
     case DW_FORM.sdata: return { kind: "sint", value: c.sleb() };
     case DW_FORM.implicit_const: return { kind: "sint", value: implicit };
     case DW_FORM.flag: return { kind: "flag", value: c.u8() !== 0 };
-    case DW_FORM.flag_present: return { kind: "flag", value: true };
+    case DW_FORM.flag_present: return FLAG_TRUE;
     case DW_FORM.ref1: return { kind: "ref", offset: unit.offset + c.num(1) };
     case DW_FORM.ref2: return { kind: "ref", offset: unit.offset + c.num(2) };
     case DW_FORM.ref4: return { kind: "ref", offset: unit.offset + c.num(4) };
@@ -335,48 +423,109 @@ function readUnitHeader(c: Cursor): { unit: DwarfUnit; abbrevOffset: number } {
     addrSize = c.u8();
   }
   if (addrSize !== 4 && addrSize !== 8) c.fail(`address size ${addrSize} is neither 4 nor 8`);
-  return { unit: { offset, version, unitType, addrSize, offsetSize, roots: [] }, abbrevOffset };
+  return { unit: { offset, version, unitType, addrSize, offsetSize, strOffsetsBase: undefined }, abbrevOffset };
 }
 
-/** Read every unit of `debug.info`. Work and memory are linear in the section sizes. */
+/** Decode an entry's attributes (the cursor just past its abbreviation code). */
+function readAttrs(r: Reader, c: Cursor, unit: DwarfUnit, ab: Abbrev): Map<number, DwarfValue> {
+  const attrs = new Map<number, DwarfValue>();
+  for (const s of ab.specs) {
+    const v = readValue(r, c, unit, s.form, s.implicit);
+    attrs.set(s.at, v.kind === "strx" ? { kind: "str", value: r.strx(v.index, unit.strOffsetsBase, unit, c) } : v);
+  }
+  return attrs;
+}
+
+/** The unit entry names its string-offsets base among its own attributes, after strx names: read it first. */
+function readStrOffsetsBase(r: Reader, c: Cursor, unit: DwarfUnit, ab: Abbrev): void {
+  const start = c.pos;
+  for (const s of ab.specs) {
+    if (s.at === DW_AT.str_offsets_base) {
+      const v = readValue(r, c, unit, s.form, s.implicit);
+      if (v.kind === "secoff" || v.kind === "uint") unit.strOffsetsBase = Number(v.value);
+    } else skipValue(c, unit, s.form, 0);
+  }
+  c.pos = start;
+}
+
+/** Fixed value sizes of the forms that have one (the offset- and address-sized ones aside). */
+const FIXED: ReadonlyMap<number, number> = new Map([
+  [DW_FORM.data1, 1], [DW_FORM.data2, 2], [DW_FORM.data4, 4], [DW_FORM.data8, 8], [DW_FORM.data16, 16],
+  [DW_FORM.flag, 1], [DW_FORM.flag_present, 0], [DW_FORM.implicit_const, 0],
+  [DW_FORM.ref1, 1], [DW_FORM.ref2, 2], [DW_FORM.ref4, 4], [DW_FORM.ref8, 8], [DW_FORM.ref_sig8, 8],
+  [DW_FORM.ref_sup4, 4], [DW_FORM.ref_sup8, 8],
+  [DW_FORM.strx1, 1], [DW_FORM.strx2, 2], [DW_FORM.strx3, 3], [DW_FORM.strx4, 4],
+  [DW_FORM.addrx1, 1], [DW_FORM.addrx2, 2], [DW_FORM.addrx3, 3], [DW_FORM.addrx4, 4],
+]);
+
+/** Step over one attribute value without decoding it (the first walk). */
+function skipValue(c: Cursor, unit: DwarfUnit, form: number, depth: number): void {
+  const n = FIXED.get(form);
+  if (n !== undefined) {
+    c.need(n);
+    return;
+  }
+  switch (form) {
+    case DW_FORM.strp: case DW_FORM.line_strp: case DW_FORM.sec_offset: case DW_FORM.strp_sup:
+    case DW_FORM.GNU_ref_alt: case DW_FORM.GNU_strp_alt:
+      c.need(unit.offsetSize); return;
+    case DW_FORM.ref_addr: c.need(unit.version <= 2 ? unit.addrSize : unit.offsetSize); return;
+    case DW_FORM.addr: c.need(unit.addrSize); return;
+    case DW_FORM.udata: case DW_FORM.sdata: case DW_FORM.ref_udata: case DW_FORM.strx: case DW_FORM.addrx:
+    case DW_FORM.loclistx: case DW_FORM.rnglistx: case DW_FORM.GNU_addr_index: case DW_FORM.GNU_str_index:
+      c.skipLeb(); return;
+    case DW_FORM.string: c.skipString(); return;
+    case DW_FORM.exprloc: case DW_FORM.block: c.need(c.ulebNum()); return;
+    case DW_FORM.block1: c.need(c.num(1)); return;
+    case DW_FORM.block2: c.need(c.num(2)); return;
+    case DW_FORM.block4: c.need(c.num(4)); return;
+    case DW_FORM.indirect:
+      if (depth >= MAX_INDIRECT) c.fail("DW_FORM_indirect chain too long");
+      skipValue(c, unit, c.ulebNum(), depth + 1);
+      return;
+    default: c.fail(`unknown attribute form 0x${form.toString(16)}`);
+  }
+}
+
+/** Walk every unit of `debug.info` once. Work and memory are linear in the section sizes. */
 export function readDwarf(debug: DebugSections): DwarfInfo {
   const info = debug.info;
   if (!info) throw new TsbpfError("ELF_BAD_SECTION", "the object has no .debug_info", debug.file !== undefined ? { file: debug.file } : {}, "build it with clang -g");
   const r = new Reader(debug, info);
   const units: DwarfUnit[] = [];
-  const byOffset = new Map<number, Die>();
+  const e: Entries = { offset: [], abbrev: [], unit: [], firstChild: [], nextSibling: [] };
   let next = 0;
   while (next < info.data.length) {
     const c = r.cursor(info, ".debug_info", next);
     const { unit, abbrevOffset } = readUnitHeader(c);
     next = c.end;
-    units.push(unit);
+    const unitIndex = units.push(unit) - 1;
     const table = r.abbrevs(abbrevOffset, c);
-    const stack: Die[] = [];
-    let strBase: number | undefined;
+    // Per open parent: its index and its last child so far; the bottom holds the unit's top level.
+    const stack: { parent: number; last: number }[] = [{ parent: -1, last: -1 }];
+    let first = true;
     while (c.pos < c.end) {
       const offset = c.pos;
       const code = c.ulebNum();
       if (code === 0) {
-        stack.pop();
+        if (stack.length > 1) stack.pop();
         continue;
       }
       const ab = table.get(code) ?? c.fail(`abbreviation code ${code} is not in the unit's table (at .debug_abbrev ${abbrevOffset})`, offset);
-      const raw: [number, RawValue][] = [];
-      for (const s of ab.specs) raw.push([s.at, readValue(r, c, unit, s.form, s.implicit)]);
-      // The unit entry names its string-offsets base among its own attributes, after strx names.
-      if (unit.roots.length === 0 && stack.length === 0) {
-        const base = raw.find(([at]) => at === DW_AT.str_offsets_base)?.[1];
-        if (base && (base.kind === "secoff" || base.kind === "uint")) strBase = Number(base.value);
-      }
-      const attrs = new Map<number, DwarfValue>();
-      for (const [at, v] of raw) attrs.set(at, v.kind === "strx" ? { kind: "str", value: r.strx(v.index, strBase, unit, c) } : v);
-      const die: Die = { offset, tag: ab.tag, attrs, children: [] };
-      byOffset.set(offset, die);
-      if (stack.length > 0) stack[stack.length - 1].children.push(die);
-      else unit.roots.push(die);
-      if (ab.children) stack.push(die);
+      if (first) readStrOffsetsBase(r, c, unit, ab);
+      first = false;
+      for (const s of ab.specs) skipValue(c, unit, s.form, 0);
+      const i = e.offset.push(offset) - 1;
+      e.abbrev.push(ab);
+      e.unit.push(unitIndex);
+      e.firstChild.push(-1);
+      e.nextSibling.push(-1);
+      const top = stack[stack.length - 1];
+      if (top.last >= 0) e.nextSibling[top.last] = i;
+      else if (top.parent >= 0) e.firstChild[top.parent] = i;
+      top.last = i;
+      if (ab.children) stack.push({ parent: i, last: -1 });
     }
   }
-  return new DwarfInfo(units, byOffset, info, debug.file);
+  return new DwarfInfo(units, e, r, debug.file);
 }

@@ -104,7 +104,7 @@ export function recordType(obj: ObjectSpec, map: MapSpec, recordSize?: number): 
   }
   if (recordSize !== undefined) {
     // One struct defined in several units counts once.
-    const hits = new Map(dw.types.structs().filter((s) => s.kind === "struct" && eventLike(s.name, s.size, recordSize)).map((s) => [s.name, s]));
+    const hits = new Map(dw.types.structs().filter((s) => eventLike(s.name, s.size, recordSize)).map((s) => [s.name, s]));
     if (hits.size === 1) return { btf: dw.btf, id: dw.id([...hits.values()][0].offset), source: "dwarf" };
   }
   return { btf: obj.btf, id: 0, source: "none" };

@@ -54,7 +54,7 @@ function exercise(obj: ObjectSpec, debug: DebugSections): void {
   const types = new DwarfTypes(readDwarf(debug));
   const conv = new DwarfBtf(types, obj.btf);
   types.named("struct", "event");
-  types.structs();
+  for (const h of types.structs()) types.type(h.offset);
   for (const d of types.info.dies()) {
     try {
       conv.id(d.offset);
