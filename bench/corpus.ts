@@ -361,7 +361,8 @@ function checkInspect(o: Obj, lib: TracedObject | undefined): Outcome[] {
   const theirs = lib.defs.map((d) => ({ name: d.name, section: d.section.replace(/^\?/, ""), type: d.type ? progTypeName(d.type) : "", attach: d.type ? attachTypeName(d.attach) : "", insns: d.insnCount }));
   const pd = jsonDiff(ours, theirs);
   out.push(at("programs", pd ? "disagree" : "agree", pd));
-  let md: string | undefined;
+  // The map list itself: libbpf's names, in libbpf's order.
+  let md = jsonDiff(rep.maps.map((m) => m.name), lib.mapDefs);
   for (const m of rep.maps) {
     const lm = lib.maps.find((x) => x.name === m.name.slice(0, 15));
     if (!lm) continue;
