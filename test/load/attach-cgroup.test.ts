@@ -21,7 +21,10 @@ const CG_ROOT = live ? defaultCgroup() : "/sys/fs/cgroup/unified";
 const CG = `${CG_ROOT}/tsbpf-N-${process.pid}`;
 const SWAPPINESS = "/proc/sys/vm/swappiness";
 const obj = `${ROOT}fixtures/obj/sock_cgroup.o`;
-const STAT = { SYSCTL_DENIED: 0, SOCK_DENIED: 1, SOCK_SEEN: 2, CONNECT_REFUSED: 3, CONNECT_REWRITTEN: 4, SOCKOPT_ANSWERED: 5, DEV_DENIED: 6 } as const;
+const STAT = {
+  SYSCTL_DENIED: 0, SOCK_DENIED: 1, SOCK_SEEN: 2, CONNECT_REFUSED: 3, CONNECT_REWRITTEN: 4, SOCKOPT_ANSWERED: 5, DEV_DENIED: 6,
+  ACTIVE_ESTABLISHED: 7, PASSIVE_ESTABLISHED: 8,
+} as const;
 
 /** This process's cgroup v2 directory ("0::/path" in /proc/self/cgroup). */
 function ownCgroup(): string {
@@ -125,6 +128,7 @@ describe.skipIf(!live)("cgroup programs: sysctl, sock_create, connect4, getsocko
       `cgroup_getsockopt ${id("answer_priority")}`,
       `cgroup_inet4_connect ${id("steer_connect4")}`,
       `cgroup_inet_sock_create ${id("deny_udp6")}`,
+      `cgroup_sock_ops ${id("count_established")}`,
       `cgroup_sysctl ${id("deny_swappiness")}`,
     ]);
     using cgFd = OpenFile.cgroup(CG);
@@ -142,6 +146,16 @@ describe.skipIf(!live)("cgroup programs: sysctl, sock_create, connect4, getsocko
     conn!.close();
     const counts = Object.fromEntries(Object.entries(STAT).map(([k, v]) => [k, stats.getNumber(v)]));
     expect(counts).toMatchObject({ SYSCTL_DENIED: 1n, SOCK_DENIED: 1n, CONNECT_REFUSED: 1n, CONNECT_REWRITTEN: 1n, SOCKOPT_ANSWERED: 1n, DEV_DENIED: 1n });
+    // sockops runs for sockets of the cgroup: the rewritten connect's client side, not the
+    // connection our listener (created outside the cgroup) accepted.
+    expect([counts.ACTIVE_ESTABLISHED, counts.PASSIVE_ESTABLISHED]).toEqual([1n, 0n]);
+    inCgroup(CG, () => {
+      using l = Socket.tcp().bind().listen();
+      using c = Socket.tcp().connect("127.0.0.1", l.localPort());
+      using a = l.accept(1000);
+      expect(a).toBeDefined();
+    });
+    expect([stats.getNumber(STAT.ACTIVE_ESTABLISHED), stats.getNumber(STAT.PASSIVE_ESTABLISHED)]).toEqual([2n, 1n]);
     // In the cgroup the probe made 1 udp6 + 1 tcp6 + 2 tcp4 + 1 udp4 sockets, the kernel's count of sock_create calls.
     expect(counts.SOCK_SEEN).toBe(5n);
 
