@@ -1,6 +1,7 @@
-// Feature probing: `tsbpf feature --json` against `bpftool -j feature probe kernel` as whole processes
-// (interleaved, wall time and user+system CPU from /usr/bin/time), plus our in-process probeKernel()
-// and its two big parts (reading names from kernel BTF; the helper loads). Needs root.
+// Feature probing: `tsbpf feature --json` (default threads, --threads 1, --threads 2) against
+// `bpftool -j feature probe kernel` as whole processes (interleaved, wall time and user+system CPU
+// from /usr/bin/time), plus our in-process probeKernel() and its two big parts (reading names from
+// kernel BTF; the helper loads). Needs root.
 // bpftool 7.1 probes 31 program types x 206 helpers; we probe the kernel's 32 x 209 (netfilter and
 // the newer helpers too), so our kernel work is ~5% larger.
 
@@ -24,10 +25,14 @@ function timed(cmd: string, args: string[]): { wall: number; cpu: number } {
 
 const load0 = loadavg()[0];
 const ours: { wall: number; cpu: number }[] = [];
+const one: { wall: number; cpu: number }[] = [];
+const two: { wall: number; cpu: number }[] = [];
 const theirs: { wall: number; cpu: number }[] = [];
 for (let i = 0; i < RUNS; i++) {
   theirs.push(timed("bpftool", ["-j", "feature", "probe", "kernel"]));
   ours.push(timed(tsbpfExe, [...tsbpfPre, "feature", "--json"]));
+  one.push(timed(tsbpfExe, [...tsbpfPre, "feature", "--json", "--threads", "1"]));
+  two.push(timed(tsbpfExe, [...tsbpfPre, "feature", "--json", "--threads", "2"]));
 }
 
 const inproc: number[] = [];
@@ -35,7 +40,7 @@ const names: number[] = [];
 const helpers: number[] = [];
 for (let i = 0; i < 3; i++) {
   let t = performance.now();
-  await probeKernel();
+  await probeKernel({ threads: 1 });
   inproc.push(performance.now() - t);
   t = performance.now();
   const n = kernelFeatureNames();
@@ -51,8 +56,10 @@ const c = (xs: { cpu: number }[]) => median(xs.map((x) => x.cpu));
 console.log(`### feature probe: median of ${RUNS} interleaved runs (load average ${load0.toFixed(2)} → ${loadavg()[0].toFixed(2)} on ${navigator.hardwareConcurrency} CPUs)\n`);
 console.log("| what | tsbpf | bpftool -j feature probe kernel | ratio |");
 console.log("| --- | --- | --- | --- |");
-console.log(`| whole process, wall (${tsbpfLabel} feature --json) | ${fmt(w(ours))} | ${fmt(w(theirs))} | ${(w(ours) / w(theirs)).toFixed(2)}× |`);
-console.log(`| whole process, user+system CPU | ${fmt(c(ours))} | ${fmt(c(theirs))} | ${(c(ours) / c(theirs)).toFixed(2)}× |`);
-console.log(`| in-process probeKernel() vs whole-process bpftool | ${fmt(median(inproc))} | ${fmt(w(theirs))} | ${(median(inproc) / w(theirs)).toFixed(2)}× |`);
+for (const [label, xs] of [["", ours], [" --threads 1", one], [" --threads 2", two]] as const) {
+  console.log(`| whole process, wall (${tsbpfLabel} feature --json${label}) | ${fmt(w(xs))} | ${fmt(w(theirs))} | ${(w(xs) / w(theirs)).toFixed(2)}× |`);
+  console.log(`| whole process, user+system CPU${label} | ${fmt(c(xs))} | ${fmt(c(theirs))} | ${(c(xs) / c(theirs)).toFixed(2)}× |`);
+}
+console.log(`| in-process probeKernel({ threads: 1 }) vs whole-process bpftool | ${fmt(median(inproc))} | ${fmt(w(theirs))} | ${(median(inproc) / w(theirs)).toFixed(2)}× |`);
 console.log(`| of which: names from /sys/kernel/btf/vmlinux | ${fmt(median(names))} | (none) | |`);
 console.log(`| of which: helper loads (all types) | ${fmt(median(helpers))} | | |`);
