@@ -144,25 +144,28 @@ export class DwarfBtf {
   }
 
   /**
-   * An identical struct/union in the object's BTF: for each same-named candidate, assume the DWARF
-   * type is it (so self-references resolve to it), convert the members and compare; a refuted
-   * assumption is forgotten with everything memoised under it.
+   * An identical named struct, union or typedef in the object's BTF: for each same-named
+   * candidate, assume the DWARF type is it (so references back to it resolve to it), convert what
+   * it contains and compare; a refuted assumption is forgotten with everything memoised under it.
    */
-  private reuseComposite(t: DwarfComposite, depth: number): number | undefined {
+  private reuseNamed(t: DwarfComposite | Extract<DwarfType, { kind: "typedef" }>, mode: Mode, depth: number): number | undefined {
     const base = this.btf.base;
     if (!base || t.name === "") return undefined;
-    const kindFlag = t.members.some((m) => m.bitSize > 0);
+    const kindFlag = t.kind !== "typedef" && t.members.some((m) => m.bitSize > 0);
     for (const cand of base.idsByName(t.name)) {
-      const c = base.typeAs(cand, t.kind);
       const key = `${t.offset}:${cand}`;
-      if (!c || c.size !== t.size || c.kindFlag !== kindFlag || c.members.length !== t.members.length || this.refuted.has(key)) continue;
+      if (base.kindOf(cand) !== t.kind || this.refuted.has(key)) continue;
+      const c = base.type(cand);
+      if (t.kind !== "typedef" && (c.kind !== "struct" && c.kind !== "union" || c.size !== t.size || c.kindFlag !== kindFlag || c.members.length !== t.members.length)) continue;
       if (++this.trials > MAX_TRIALS) return undefined;
       const mark = this.journal.length;
       this.remember(t.offset, cand);
-      const same = t.members.every((m, i) => {
-        const n = c.members[i];
-        return m.name === n.name && m.bitOffset === n.bitOffset && (kindFlag ? m.bitSize : 0) === n.bitfieldSize && this.conv(m.type, MEMBER, depth + 1) === n.type;
-      });
+      const same = t.kind === "typedef"
+        ? c.kind === "typedef" && this.conv(t.type, mode, depth + 1) === c.type
+        : (c.kind === "struct" || c.kind === "union") && t.members.every((m, i) => {
+          const n = c.members[i];
+          return m.name === n.name && m.bitOffset === n.bitOffset && (kindFlag ? m.bitSize : 0) === n.bitfieldSize && this.conv(m.type, MEMBER, depth + 1) === n.type;
+        });
       if (same) return cand;
       for (const r of this.journal.splice(mark)) {
         this.memo.delete(r);
@@ -194,7 +197,7 @@ export class DwarfBtf {
       }
       case "fwd": return this.intern({ ...base, kind: "fwd", name: t.name, fwdKind: t.fwdKind });
       case "struct": case "union": {
-        const reused = this.reuseComposite(t, depth);
+        const reused = this.reuseNamed(t, FULL, depth);
         if (reused !== undefined) return reused;
         const members: BtfMember[] = [];
         const kindFlag = t.members.some((m) => m.bitSize > 0);
@@ -240,7 +243,12 @@ export class DwarfBtf {
           this.fixupOf.set(t.offset, target);
           return this.btf.add(obj);
         }
-        const inner = this.conv(t.type, { member: mode.member, seenPointer: seen }, depth + 1);
+        const innerMode = { member: mode.member, seenPointer: seen };
+        if (t.kind === "typedef") {
+          const reused = this.reuseNamed(t, innerMode, depth);
+          if (reused !== undefined) return reused;
+        }
+        const inner = this.conv(t.type, innerMode, depth + 1);
         const r = this.reserved.get(t.offset);
         if (r !== undefined) {
           const obj = this.btf.type(r);

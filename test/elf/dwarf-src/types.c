@@ -81,6 +81,13 @@ struct callbacks {
 	long (*vararg)(const char *fmt, ...);
 };
 
+/* A cycle through a typedef and a function pointer: reaching cyc_t first revisits cyc_t. */
+typedef struct cyc *cyc_t;
+struct cyc {
+	void (*cb)(cyc_t self);
+	int x;
+};
+
 struct everything {
 	struct inner in;
 	union number num;
@@ -132,6 +139,8 @@ enum big_e g_big;
 enum ubig_e g_ubig;
 int_e_t g_int_t;
 u32_alias2 g_alias;
+cyc_t g_cyc_t;
+struct cyc g_cyc;
 #endif
 
 __attribute__((section("socket"), used)) int prog(void *ctx)
@@ -151,9 +160,11 @@ __attribute__((section("socket"), used)) int prog(void *ctx)
 	enum ubig_e *ub = ctx;
 	int_e_t *ie = ctx;
 	u32_alias2 *al = ctx;
+	cyc_t cy = ctx;
 	r += *(volatile char *)all + *(volatile char *)ev + *(volatile char *)node + *(volatile char *)cb;
 	r += *(volatile char *)cm + *(volatile char *)sm + *(volatile char *)hf + *(volatile char *)ue;
 	r += *(volatile char *)be + *(volatile char *)ub + *(volatile char *)ie + *(volatile char *)al;
+	r += *(volatile char *)cy;
 #endif
 	return r;
 }
