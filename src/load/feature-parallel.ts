@@ -41,7 +41,6 @@ function stop(w: Worker): Promise<void> {
   });
 }
 
-/** probeHelpers for each job, on up to `threads` threads (the main one included). */
 export interface ParallelOptions {
   /** The worker script (tests point it at a missing file to see the fallback). */
   workerUrl?: string;
@@ -49,6 +48,7 @@ export interface ParallelOptions {
   stats?: { workerJobs: number };
 }
 
+/** probeHelpers for each job, on up to `threads` threads (the main one included). */
 export async function probeHelpersParallel(jobs: readonly HelperJob[], threads: number, o: ParallelOptions = {}): Promise<Probe[][]> {
   const workerUrl = o.workerUrl ?? new URL("./feature-worker.ts", import.meta.url).href;
   const stats = o.stats ?? { workerJobs: 0 };
@@ -71,11 +71,11 @@ export async function probeHelpersParallel(jobs: readonly HelperJob[], threads: 
         if (m.kind === "result") {
           results[m.index] = m.probes;
           stats.workerJobs++;
-        }
-        else resolve();
+        } else resolve();
       };
-      // A worker that cannot start or dies: the jobs it did not report are redone below.
+      // A worker that cannot start, fails or exits: the jobs it did not report are redone below.
       w.onerror = () => resolve();
+      w.addEventListener("close", () => resolve());
     }));
     w.postMessage({ next, jobs });
   }
