@@ -37,7 +37,7 @@ export class Socket extends FdOwner {
     return `${this.family} ${this.type === SOCK.STREAM ? "stream" : this.type === SOCK.DGRAM ? "datagram" : `type ${this.type}`} socket`;
   }
 
-  /** Take ownership of a socket fd. */
+  /** Take ownership of a socket fd (make it O_NONBLOCK first, or connect() and send() may block). */
   static fromFd(fd: number, family: SocketFamily, type: number): Socket {
     return new Socket(fd, family, type);
   }

@@ -6,9 +6,9 @@
 import { describe, expect, test, beforeAll, afterAll } from "vitest";
 import fc from "fast-check";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { haveBun, haveRoot, haveTool, run, ROOT } from "../support/env.ts";
-import { bpftoolJson, openFds } from "./kernel.ts";
+import { bpftoolJson, ensureBpffs, openFds } from "./kernel.ts";
 import { call, exit, ldMapFd, movImm } from "./insns.ts";
 import type { Socket as SocketT } from "../../src/load/socket.ts";
 import type { OpenFile as OpenFileT } from "../../src/load/target.ts";
@@ -377,6 +377,34 @@ describe.skipIf(!live)("sockmap programs (sk_skb, sk_msg)", () => {
     expect(b.recv(64, 100)).toBeUndefined();
     const bss = [...coll.maps.entries()].find(([n]) => n.endsWith(".bss"))![1];
     expect(bss.getNumber(0)).toBe(7n); // msg_bytes
+  });
+
+  test("PROG_ATTACH on a sockmap interoperates with bpftool prog attach/detach, type by type", () => {
+    const dir = `${ensureBpffs()}/tsbpf-N-${process.pid}`;
+    mkdirSync(dir);
+    try {
+      using coll = loadCollectionFile(obj("sock_redirect"));
+      const map = coll.maps.get("msg_map")!;
+      map.pin(`${dir}/map`);
+      const cases = [["echo_parser", "SK_SKB_STREAM_PARSER", "sk_skb_stream_parser"], ["echo_verdict", "SK_SKB_STREAM_VERDICT", "sk_skb_stream_verdict"], ["msg_to_slot1", "SK_MSG_VERDICT", "sk_msg_verdict"]] as const;
+      for (const [name, type, bpftoolType] of cases) {
+        const prog = coll.programs.get(name)!;
+        prog.pin(`${dir}/${name}`);
+        // bpftool attaches, we see it and detach it through our handle's PROG_DETACH…
+        run("bpftool", ["prog", "attach", "pinned", `${dir}/${name}`, bpftoolType, "pinned", `${dir}/map`]);
+        expect(attachedPrograms(map, type)).toEqual([prog.id]);
+        prog.detachFrom(map, type);
+        expect(attachedPrograms(map, type)).toEqual([]);
+        // …and the other way round.
+        const att = ProgAttachment.attach(prog, map, type);
+        expect(attachedPrograms(map, type)).toEqual([prog.id]);
+        run("bpftool", ["prog", "detach", "pinned", `${dir}/${name}`, bpftoolType, "pinned", `${dir}/map`]);
+        expect(attachedPrograms(map, type)).toEqual([]);
+        expect(errorOf(() => att.close())).toMatchObject({ command: "PROG_DETACH", errnoName: "ENOENT" });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("attach by section: sk_skb/sk_msg need the sockmap option; a map name resolves in the collection", () => {
