@@ -79,12 +79,24 @@ export class DwarfBtf {
 
   /** The BTF id of the DWARF type at `ref` (0 = void), converting it and what it references. */
   id(ref: TypeRef): number {
+    const mark = this.journal.length;
     try {
       return this.conv(ref, FULL, 0);
+    } catch (e) {
+      // Bad DWARF stopped the conversion half-way, perhaps inside a reuse trial: forget what it
+      // memoised, so later conversions start from a clean state.
+      this.forget(mark);
+      throw e;
     } finally {
-      // After bad DWARF stopped a conversion half-way, later ones start from a clean state.
       this.inProgress.clear();
       this.resolveFixups();
+    }
+  }
+
+  private forget(mark: number): void {
+    for (const r of this.journal.splice(mark)) {
+      this.memo.delete(r);
+      this.fixupOf.delete(r);
     }
   }
 
@@ -167,10 +179,7 @@ export class DwarfBtf {
           return m.name === n.name && m.bitOffset === n.bitOffset && (kindFlag ? m.bitSize : 0) === n.bitfieldSize && this.conv(m.type, MEMBER, depth + 1) === n.type;
         });
       if (same) return cand;
-      for (const r of this.journal.splice(mark)) {
-        this.memo.delete(r);
-        this.fixupOf.delete(r);
-      }
+      this.forget(mark);
       this.refuted.add(key);
     }
     return undefined;

@@ -73,6 +73,26 @@ describe("DWARF fuzz: a result or a TsbpfError with an offset", () => {
     for (const o of objects) exercise(o, o.debug!);
   });
 
+  test("a record decoder over unreadable DWARF warns once and prints records as hex (tsbpf run's fallback)", () => {
+    const obj = objects[0];
+    const info = obj.debug!.info!;
+    const data = info.data.slice(0, 20); // the unit's length now runs past the section
+    const broken = { ...obj, debug: { ...obj.debug!, info: { ...info, data } } };
+    const ring = obj.maps.find((m) => m.name === "events")!;
+    const warnings: string[] = [];
+    const decode = recordDecoder(broken, ring, { onWarning: (m) => warnings.push(m) });
+    const rec = new Uint8Array(32).fill(0x41);
+    expect(decode(rec)).toBe(Array(32).fill("41").join(" "));
+    expect(decode(rec.subarray(0, 8))).toBe("41 41 41 41 41 41 41 41");
+    expect(warnings).toHaveLength(1);
+    // The unit header is at the start of .debug_info (0x23d in the file, as readelf -S shows).
+    expect(warnings[0]).toContain("offset 0x23d: .debug_info: unit length 540 runs past the end of .debug_info (20 bytes)");
+    // Without a warning callback the error is the caller's.
+    expect(() => recordDecoder(broken, ring)(rec)).toThrow(TsbpfError);
+    // The intact object decodes the same bytes through struct event from DWARF.
+    expect(recordDecoder(obj, ring)(rec)).toMatchObject({ pid: 0x41414141, comm: expect.any(Array) });
+  });
+
   test("mutated and truncated debug sections", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: objects.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (i, ms) => {
