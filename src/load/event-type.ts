@@ -8,6 +8,7 @@ import { DwarfBtf } from "../elf/dwarf-btf.ts";
 import { DwarfTypes, type NamedKind } from "../elf/dwarf-types.ts";
 import { readDwarf } from "../elf/dwarf.ts";
 import type { MapSpec, ObjectSpec } from "../elf/spec.ts";
+import { MAP_TYPE } from "../elf/uapi.ts";
 import { TsbpfError } from "../errors.ts";
 import { decodeValue, hex, resolveType, type TypedValue } from "./typed.ts";
 
@@ -44,16 +45,21 @@ function candidateNames(map: string): string[] {
   return ["event", `${map}_event`, `${singular(map)}_event`, `${map}_t`, `${singular(map)}_t`];
 }
 
-/** A struct named like an event record of the record's size (trace_event_* contexts excluded). */
-function eventLike(name: string, size: number, recordSize: number): boolean {
-  return /event/.test(name) && !name.startsWith("trace_event") && size === recordSize;
+/**
+ * A struct named like an event record of the record's size (trace_event_* contexts excluded). The
+ * kernel pads a perf sample's raw data so that it and its u32 size end on 8 bytes.
+ */
+function eventLike(name: string, size: number, map: MapSpec, recordSize: number): boolean {
+  if (!/event/.test(name) || name.startsWith("trace_event")) return false;
+  return size === recordSize || (map.type === MAP_TYPE.PERF_EVENT_ARRAY && ((size + 4 + 7) & ~7) - 4 === recordSize);
 }
 
 /**
  * The BTF struct a ring/perf buffer map's records hold, in this order: a perf event array's
  * declared value type if it is a struct; `struct event`; `struct <map>_event` or
  * `struct <map minus trailing s>_event` ("forks" → fork_event); `<map>_t`; else the only struct
- * whose name contains "event" (trace_event_* excluded) with the record's size. 0: none.
+ * whose name contains "event" (trace_event_* excluded) with the record's size (for a perf event
+ * array, the size perf pads it to). 0: none.
  */
 export function eventType(btf: Btf | undefined, map: MapSpec, recordSize?: number): number {
   if (!btf) return 0;
@@ -67,7 +73,7 @@ export function eventType(btf: Btf | undefined, map: MapSpec, recordSize?: numbe
     if (t) return t.id;
   }
   if (recordSize !== undefined) {
-    const hits = all.filter((s) => s.kind === "struct" && eventLike(s.name, s.size, recordSize));
+    const hits = all.filter((s) => s.kind === "struct" && eventLike(s.name, s.size, map, recordSize));
     if (hits.length === 1) return hits[0].id;
   }
   return 0;
@@ -104,7 +110,7 @@ export function recordType(obj: ObjectSpec, map: MapSpec, recordSize?: number): 
   }
   if (recordSize !== undefined) {
     // One struct defined in several units counts once.
-    const hits = new Map(dw.types.structs().filter((s) => eventLike(s.name, s.size, recordSize)).map((s) => [s.name, s]));
+    const hits = new Map(dw.types.structs().filter((s) => eventLike(s.name, s.size, map, recordSize)).map((s) => [s.name, s]));
     if (hits.size === 1) return { btf: dw.btf, id: dw.id([...hits.values()][0].offset), source: "dwarf" };
   }
   return { btf: obj.btf, id: 0, source: "none" };

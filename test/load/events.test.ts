@@ -2,10 +2,12 @@
 // getpid tracepoint (our own getpid() calls arrive as the u32 the program sent), exec events whose
 // struct exists only in DWARF (the kernel's pid and comm of a child we spawn), and typed errors.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { ROOT, haveBun, haveKernelBtf, haveRoot } from "../support/env.ts";
+import { ROOT, haveBun, haveKernelBtf, haveRoot, haveTool } from "../support/env.ts";
 
 const live = haveBun() && haveRoot() && haveKernelBtf();
 const load = live ? await import("../../src/load/index.ts") : ({} as typeof import("../../src/load/index.ts"));
@@ -77,6 +79,40 @@ describe.skipIf(!live)("events(): decoded ring and perf buffer records", () => {
     clearTimeout(timer);
     await exited;
     expect(mine?.comm).toBe("true");
+  });
+
+  test.skipIf(!live || !haveTool("clang-19"))("perf event array, libbpf-tools style: a stack struct only DWARF describes, chosen by its perf-padded size", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tsbpf-dwarfD-"));
+    try {
+      const obj = join(dir, "perf_getpid.o");
+      const r = spawnSync("clang-19", ["-g", "-O2", "-target", "bpf", "-mcpu=v3", "-D__TARGET_ARCH_x86", "-I", join(ROOT, "fixtures/include"), "-I/usr/include/x86_64-linux-gnu",
+        "-c", join(ROOT, "test/elf/dwarf-src/perf_getpid.bpf.c"), "-o", obj], { encoding: "utf8" });
+      expect(r.status, r.stderr).toBe(0);
+      using coll = load.loadCollectionFile(obj);
+      expect(coll.object.btf?.find("getpid_event", "struct")).toBeUndefined();
+      using _att = load.attachCollection(coll);
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), 10_000);
+      const me = sys.door().syscall(39 /* getpid */);
+      const it = load.events(coll, "events", { signal: stop.signal });
+      const first = it.next();
+      await new Promise((res) => setTimeout(res, 50));
+      sys.door().syscall(39);
+      let mine: Record<string, unknown> | undefined;
+      for (let x = await first; !x.done; x = await it.next()) {
+        const e = x.value as Record<string, unknown>;
+        if (typeof e === "object" && e.pid === me) { mine = e; break; }
+      }
+      await it.return(undefined);
+      clearTimeout(timer);
+      // The kernel's view of us: our pid, a thread of ours, our comm (/proc), a timestamp, the constant.
+      const comm = readFileSync("/proc/self/comm", "utf8").trim();
+      expect(mine).toMatchObject({ pid: me, comm, cpu_hint: 7 });
+      expect(typeof mine!.ts).toBe("bigint");
+      expect(existsSync(`/proc/${me}/task/${mine!.tid as number}`)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("bad names are typed errors", async () => {
