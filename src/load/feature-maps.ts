@@ -26,6 +26,7 @@ interface MapShape {
   expectErrno?: number;
 }
 
+/** x86_64 (as src/sys assumes): ring buffers are a power-of-two number of pages. */
 const PAGE_SIZE = 4096;
 
 /** libbpf's shapes (probe_map_create): the smallest map each type accepts. */
