@@ -364,7 +364,10 @@ function checkInspect(o: Obj, lib: TracedObject | undefined): Outcome[] {
   // The map list itself: libbpf's names, in libbpf's order.
   let md = jsonDiff(rep.maps.map((m) => m.name), lib.mapDefs);
   for (const m of rep.maps) {
-    const lm = lib.maps.find((x) => x.name === m.name.slice(0, 15));
+    // Names are cut to 15 bytes in MAP_CREATE: a map-in-map's inner map ("NAME.inner") can share
+    // its outer map's cut name, so prefer the candidate of our type, else the last created.
+    const named = lib.maps.filter((x) => x.name === m.name.slice(0, 15));
+    const lm = named.find((x) => mapTypeName(x.type) === m.type) ?? named.at(-1);
     if (!lm) continue;
     const sizedAtCreate = m.type === "RINGBUF" || m.type === "USER_RINGBUF" || (m.type === "PERF_EVENT_ARRAY" && m.maxEntries === 0);
     md ??= jsonDiff(
