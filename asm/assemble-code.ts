@@ -9,6 +9,7 @@ import { decodeAt } from "./decode.ts";
 import { encode } from "./encode.ts";
 import type { Insn } from "./insn.ts";
 import { opDesc } from "./opcodes.ts";
+import { belowTopTier } from "../src/jit-tier.ts";
 
 export interface AsmSection {
   name: string;
@@ -229,3 +230,6 @@ export class Section implements AsmSection {
     b[at + 15] = hi >>> 24;
   }
 }
+
+// Called once per instruction of one file: not worth JavaScriptCore's top tier (src/jit-tier.ts).
+belowTopTier([Section], [knownOps]);

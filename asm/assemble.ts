@@ -35,6 +35,7 @@ import { joinImm64, type Insn } from "./insn.ts";
 import { parseIntLiteral, type Token } from "./lexer.ts";
 import { CALL_SRC, opDesc } from "./opcodes.ts";
 import { parseTo, type DirectiveArg, type Pos, type Stmt, type StmtSink } from "./parse.ts";
+import { belowTopTier } from "../src/jit-tier.ts";
 
 export type { AsmSection } from "./assemble-code.ts";
 
@@ -723,3 +724,6 @@ export function rawCode(r: AsmResult, section?: string): Uint8Array {
 function sectionCode(s: AsmSection): Uint8Array {
   return s instanceof Section ? s.bytes() : encode(s.insns);
 }
+
+// Run once per file: not worth JavaScriptCore's top tier (src/jit-tier.ts).
+belowTopTier([Assembler], []);

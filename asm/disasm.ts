@@ -2,11 +2,12 @@
 // byte for byte: the file and section headers, one block per symbol, the `...` for zero runs,
 // data dumps under object symbols, and `<sym+0x..>` after branches. asm/listing.ts gives the same
 // code as structured entries (--json, the kernel syntax). Imports stay few: with its three imports
-// this module is all that `tsbpf disasm` loads.
+// this module (and src/jit-tier.ts, a JIT hint) is all that `tsbpf disasm` loads.
 
 import { TsbpfError } from "../src/errors.ts";
 import { readCodeSections } from "./elf-code.ts";
 import { fieldsText, lastLlvmBranch, llvmDecodeAt } from "./print-llvm.ts";
+import { belowTopTier } from "../src/jit-tier.ts";
 
 /** ELF symbol types as the listing cares about them. */
 export type SymbolKind = "func" | "object" | "common" | "notype" | "other";
@@ -318,3 +319,6 @@ export function llvmListing(bytes: Uint8Array, file: string, section?: string, s
   const code = selectCode(bytes, file, section);
   return code.elf ? llvmObjdumpBytes(file, code.sections, sink) : llvmRawBytes(code.sections[0].bytes, sink);
 }
+
+// One listing runs these too briefly to repay JavaScriptCore's top tier (src/jit-tier.ts).
+belowTopTier([Out], [codeLines, dataLines, annotation, sectionInto]);

@@ -8,6 +8,7 @@ import { Lexer, type LexedLine, type Token } from "./lexer.ts";
 import { Cursor } from "./parse-cursor.ts";
 import { parseInsn } from "./parse-insn.ts";
 import { fastLine } from "./parse-fast.ts";
+import { belowTopTier } from "../src/jit-tier.ts";
 
 export interface Pos {
   file: string;
@@ -270,3 +271,6 @@ function directiveArgs(c: Cursor, line: LexedLine): DirectiveArg[] {
   flush();
   return args;
 }
+
+// The line loop runs once per file: not worth JavaScriptCore's top tier (src/jit-tier.ts).
+belowTopTier([], [parseTo]);

@@ -4,6 +4,7 @@
 // llvm-objdump-19 over every opcode and field pattern (test/asm/print-llvm.test.ts keeps them true).
 
 import type { Insn } from "./insn.ts";
+import { belowTopTier } from "../src/jit-tier.ts";
 
 /** What llvm-objdump makes of the bytes at one position. */
 export interface LlvmDecoded {
@@ -198,3 +199,6 @@ export function printLlvm(insn: Insn): string {
 export function llvmBranch(insn: Insn): number | undefined {
   return fieldsText(insn.op, insn.dst, insn.src, insn.off, insn.imm, insn.imm64) === undefined ? undefined : lastBranch;
 }
+
+// One listing runs these too briefly to repay JavaScriptCore's top tier (src/jit-tier.ts).
+belowTopTier([], [llvmDecodeAt, fieldsText, llvmHex, aluText, jmpText, atomicText, mem, target]);

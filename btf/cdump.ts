@@ -8,7 +8,7 @@ import { Layout, paddingFields, pointerSize } from "./cdump-layout.ts";
 import { BtfView, K } from "./cdump-view.ts";
 import { IDENTS, NameCounter, TAGS } from "./cdump-names.ts";
 import { COut, emptyName, nameEquals } from "./cdump-out.ts";
-import { belowTopTier } from "./cdump-tier.ts";
+import { belowTopTier } from "../src/jit-tier.ts";
 
 /** Ordering and emission states per type id (libbpf's btf_dump_type_aux_state). */
 const NOT_ORDERED = 0;
@@ -753,5 +753,5 @@ class CDumper {
   }
 }
 
-// One dump runs these methods too briefly to repay JavaScriptCore's top tier (see cdump-tier.ts).
+// One dump runs these methods too briefly to repay JavaScriptCore's top tier (see src/jit-tier.ts).
 belowTopTier([CDumper, BtfView, Layout, COut, NameCounter], [run, paddingFields, pointerSize, emptyName, nameEquals]);

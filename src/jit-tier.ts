@@ -1,7 +1,7 @@
-// A JIT hint for the C dump under Bun. JavaScriptCore's top tier (FTL) spends longer compiling the
-// dumper's large methods than one dump of vmlinux runs them, and its code ran no faster here than
-// the DFG tier's (measured: dump of vmlinux 305-371 ms CPU with FTL, 202-216 ms without). So
-// these methods stay in the DFG tier. Elsewhere (Node, or no bun:jsc) nothing happens.
+// A JIT hint for the hot loops of one-shot commands under Bun. JavaScriptCore's top tier (FTL)
+// spends longer compiling a large method than one run of the CLI then spends in it, and its code
+// ran no faster here than the DFG tier's (C dump of vmlinux: 305-371 ms CPU with FTL, 202-216 ms
+// without). Functions given here stay in the DFG tier. Elsewhere (Node, no bun:jsc) nothing happens.
 
 type Fn = (...args: never[]) => unknown;
 interface Jsc {
