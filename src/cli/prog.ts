@@ -19,11 +19,12 @@ dump: the program's translated (after the verifier's rewrites) or JITed instruct
   --xlated   the eBPF instructions the kernel holds, as \`bpftool prog dump xlated\` prints them:
              function prototypes and source lines from the program's BTF, helper, kfunc and
              subprogram calls by their kernel symbols, maps as map[id:N] (values map[id:N][0]+off).
-             Instructions bpftool 7.1 cannot print (sdiv, movsx, ldsx, bswap, gotol, per-CPU
-             moves) are printed as this kernel's verifier log prints them.
+             Instructions bpftool 7.1 cannot print (sdiv/smod, movsx, ldsx, bswap, gotol,
+             load-acquire/store-release, per-CPU moves) are printed as this kernel prints them.
     --json     bpftool -j's array of {proto, src, disasm, opcodes}
     --opcodes  the instruction bytes under each instruction (bpftool's \`opcodes\`)
-    --linum    file, line and column after each source line (bpftool's \`linum\`)
+    --linum    file, line and column after each source line (bpftool's \`linum\`; bpftool
+               takes one of opcodes and linum, we take both)
     --raw      the image's bytes, as bpftool's \`file FILE\` writes them
   --jited    machine code bytes as hex, 16 to a line (--raw: the bytes)`;
 
