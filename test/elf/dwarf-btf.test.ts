@@ -110,7 +110,11 @@ describe.skipIf(!haveTool("clang-19"))("DWARF types → BTF, clang's BTF as the 
     anchored: ["-g", "-DANCHOR"],
     dwarf5: ["-g"],
     dwarf4: ["-gdwarf-4"],
+    dwarf3: ["-gdwarf-3"],
     dwarf2: ["-gdwarf-2"],
+    // The 64-bit DWARF format: 8-byte unit lengths, section offsets and string offsets.
+    dwarf5_64: ["-g", "-gdwarf64"],
+    dwarf4_64: ["-gdwarf-4", "-gdwarf64"],
   });
   const oracle = objs.anchored.btf!;
 
@@ -121,10 +125,12 @@ describe.skipIf(!haveTool("clang-19"))("DWARF types → BTF, clang's BTF as the 
     }
   });
 
-  for (const variant of ["dwarf5", "dwarf4", "dwarf2"] as const) {
+  for (const variant of ["dwarf5", "dwarf4", "dwarf3", "dwarf2", "dwarf5_64", "dwarf4_64"] as const) {
     test(`${variant}: every type converted from DWARF equals clang's BTF type`, () => {
       const obj = objs[variant];
-      const types = new DwarfTypes(readDwarf(obj.debug!));
+      const info = readDwarf(obj.debug!);
+      expect(info.units.map((u) => [u.version, u.offsetSize])).toEqual([[{ dwarf5: 5, dwarf4: 4, dwarf3: 3, dwarf2: 2, dwarf5_64: 5, dwarf4_64: 4 }[variant], variant.endsWith("_64") ? 8 : 4]]);
+      const types = new DwarfTypes(info);
       const conv = new DwarfBtf(types, obj.btf);
       const diffs: string[] = [];
       for (const [dk, name, kind] of TYPES) {
