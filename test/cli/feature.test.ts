@@ -5,9 +5,9 @@
 
 import { spawnSync } from "node:child_process";
 import { release } from "node:os";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ROOT, haveKernelBtf, haveRoot, haveTool, run } from "../support/env.ts";
-import { askOracle, buildFeatureOracle, callProg, progShape } from "../load/feature-oracle.ts";
+import { askOracle, buildFeatureOracle, callProg, progShape, removeFeatureOracle } from "../load/feature-oracle.ts";
 
 const bun = `${ROOT}node_modules/.bin/bun`;
 const tsbpf = (...args: string[]) => spawnSync(bun, [`${ROOT}src/cli/tsbpf.ts`, "feature", ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
@@ -32,6 +32,9 @@ describe.skipIf(!live)("tsbpf feature vs bpftool feature probe kernel", () => {
   let knownHelpers = new Set<string>();
   // (program type, helper) pairs bpftool lists and we do not, with the kernel's word on each.
   let bpftoolOnly: { type: string; helper: string; log: string }[] = [];
+  let oracle = "";
+
+  afterAll(() => removeFeatureOracle(oracle));
 
   beforeAll(() => {
     theirs = JSON.parse(run("bpftool", ["-j", "feature", "probe", "kernel"]));
@@ -52,7 +55,8 @@ describe.skipIf(!live)("tsbpf feature vs bpftool feature probe kernel", () => {
       for (const helper of list as string[]) if (!mine.has(helper)) pairs.push({ type, helper });
     }
     const helperIds = new Map([...knownHelpers].map((h, i) => [h, i]));
-    const answers = askOracle(buildFeatureOracle(), pairs.map((p) => {
+    oracle = buildFeatureOracle();
+    const answers = askOracle(oracle, pairs.map((p) => {
       const id = knownProgs.indexOf(p.type);
       return { prog: { type: id, insns: callProg(helperIds.get(p.helper)!), ...progShape(id, kver) } };
     }));

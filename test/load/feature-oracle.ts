@@ -2,9 +2,9 @@
 // not our door) asked to load probe programs and create probe maps, and the probes' shapes written
 // down from libbpf's libbpf_probes.c and bpftool's feature.c — the spec, kept apart from src/.
 
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ROOT, run } from "../support/env.ts";
 
 export function buildFeatureOracle(): string {
@@ -12,6 +12,11 @@ export function buildFeatureOracle(): string {
   const exe = join(dir, "feature-oracle");
   run("clang-19", ["-O1", "-o", exe, join(ROOT, "test/load/feature-oracle.c"), "-lbpf"]);
   return exe;
+}
+
+/** Remove the oracle's temporary directory. */
+export function removeFeatureOracle(exe: string): void {
+  if (exe) rmSync(dirname(exe), { recursive: true, force: true });
 }
 
 export interface ProgAnswer {

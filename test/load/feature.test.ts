@@ -4,7 +4,7 @@
 // bpftool 7.1 knows. Names are checked against `bpftool btf dump` of the kernel's enums.
 
 import { release } from "node:os";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { Btf } from "../../btf/btf.ts";
 import { TsbpfError } from "../../src/errors.ts";
 import { featureNames } from "../../src/load/feature-names.ts";
@@ -13,7 +13,7 @@ import { haveBun, haveKernelBtf, haveRoot, haveTool, run } from "../support/env.
 import { openFds } from "./kernel.ts";
 import {
   EXIT, JA32, JEQ32_K, JLT32_K, JLT_K, JNE_K, MOV64_K, SUB64_K, askOracle, buildFeatureOracle, callProg, concat, insn,
-  mapShape, progShape, refusesHelper, ret0,
+  mapShape, progShape, refusesHelper, removeFeatureOracle, ret0,
 } from "./feature-oracle.ts";
 
 const live = haveBun() && haveRoot() && haveKernelBtf() && haveTool("clang-19") && haveTool("bpftool", "version");
@@ -115,6 +115,8 @@ describe.skipIf(!live)("feature probes vs the kernel through libbpf", () => {
     report = await rep.probeKernel({ threads: 1 });
     fdsAfter = openFds();
   });
+
+  afterAll(() => removeFeatureOracle(oracle));
 
   test("a whole probe leaves /proc/self/fd as it was", () => {
     expect(fdsAfter).toEqual(fdsBefore);
