@@ -1,7 +1,6 @@
-// The DWARF reader: .debug_info compile units (DWARF 2–5, 32- and 64-bit format) walked once through
-// their .debug_abbrev tables (entry offsets, tags and tree links only); an entry's attributes are
-// decoded into typed values, strings resolved through .debug_str / .debug_str_offsets /
-// .debug_line_str, when it is first asked for. Bad bytes → TsbpfError with the offset.
+// The DWARF reader: .debug_info units (DWARF 2–5, 32/64-bit) walked once through .debug_abbrev for
+// entry offsets, tags and tree links; an entry's attributes (strings via .debug_str/_offsets/
+// .debug_line_str) are decoded when first asked for. Bad bytes → TsbpfError with the file offset.
 
 import { TsbpfError, type Where } from "../errors.ts";
 import { DW_AT, DW_FORM, DW_UT } from "./dwarf-const.ts";

@@ -1,7 +1,6 @@
-// Which type a ring buffer's or perf event array's records hold, and records decoded through it.
-// A ringbuf map has no value type, so the record's type is chosen by name and size (see eventType),
-// first in the object's BTF, then in its DWARF: clang keeps a struct used only through a pointer
-// to reserved ring buffer space out of BTF, but -g puts it in .debug_info.
+// Which type a ring buffer's or perf event array's records hold (by name and size, see eventType;
+// in the object's BTF, then its DWARF, since clang keeps a struct used only through a pointer or a
+// stack variable out of BTF), and records decoded through it.
 
 import type { Btf, BtfType } from "../../btf/index.ts";
 import { DwarfBtf } from "../elf/dwarf-btf.ts";
