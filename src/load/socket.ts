@@ -82,8 +82,32 @@ export class Socket extends FdOwner {
    * (ECONNREFUSED, ETIMEDOUT…) is thrown as the connect's SysError, as a blocking connect would be.
    */
   connect(addr: string, port: number, timeoutMs = 2000): this {
-    const to = this.addr(addr, port);
-    const detail = `fd ${this.fd} to ${addr}:${port}`;
+    return this.connectTo(this.addr(addr, port), `${addr}:${port}`, timeoutMs);
+  }
+
+  /** AF_UNIX sockets: bind to a filesystem path (or "\0name" in the abstract namespace). */
+  bindPath(path: string): this {
+    so.bind(this.fd, this.unixAddr(path));
+    return this;
+  }
+
+  /** AF_UNIX sockets: connect to the socket bound at `path`. */
+  connectPath(path: string, timeoutMs = 2000): this {
+    return this.connectTo(this.unixAddr(path), path, timeoutMs);
+  }
+
+  /** AF_UNIX datagram sockets: send one datagram to the socket bound at `path`. */
+  sendToPath(data: Uint8Array | string, path: string): number {
+    return so.send(this.fd, typeof data === "string" ? new TextEncoder().encode(data) : data, 0, this.unixAddr(path));
+  }
+
+  private unixAddr(path: string): SockAddr {
+    if (this.family !== "unix") throw new TsbpfError("LOAD_BAD_INPUT", `${this.describe()} has no path address`, {}, "paths are for unix sockets: Socket.open(\"unix\", SOCK.STREAM)");
+    return { family: "unix", path };
+  }
+
+  private connectTo(to: SockAddr, shown: string, timeoutMs: number): this {
+    const detail = `fd ${this.fd} to ${shown}`;
     try {
       so.connect(this.fd, to);
       return this;
@@ -99,7 +123,7 @@ export class Socket extends FdOwner {
   /** Wait up to `timeoutMs` for a connection; undefined when none came. */
   accept(timeoutMs = 1000): Socket | undefined {
     if (!so.pollFd(this.fd, timeoutMs)) return undefined;
-    return new Socket(so.accept(this.fd), this.family, this.type);
+    return new Socket(so.accept(this.fd, SOCK.CLOEXEC | SOCK.NONBLOCK), this.family, this.type);
   }
 
   localAddress(): SockAddr {
@@ -107,7 +131,9 @@ export class Socket extends FdOwner {
   }
 
   localPort(): number {
-    return so.getsockname(this.fd).port;
+    const a = so.getsockname(this.fd);
+    if (a.family === "unix") throw new TsbpfError("LOAD_BAD_INPUT", `${this.describe()} has no port`, {}, "read a unix socket's address with localAddress()");
+    return a.port;
   }
 
   /** Send all of `data` on a connected socket, waiting at most `timeoutMs` for room → bytes sent. */

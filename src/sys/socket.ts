@@ -29,10 +29,14 @@ export const MSG = { PEEK: 0x2, DONTWAIT: 0x40, WAITALL: 0x100, NOSIGNAL: 0x4000
 export const SHUT = { RD: 0, WR: 1, RDWR: 2 } as const;
 const POLLIN = 0x1, POLLOUT = 0x4;
 
-/** An IPv4 or IPv6 socket address; `port` in host order. */
+/** An IPv4 or IPv6 socket address (`port` in host order), or an AF_UNIX path ("\0name": abstract). */
 export type SockAddr =
   | { family: "inet"; addr: string; port: number }
-  | { family: "inet6"; addr: string; port: number; scopeId?: number };
+  | { family: "inet6"; addr: string; port: number; scopeId?: number }
+  | { family: "unix"; path: string };
+
+/** sizeof(sockaddr_un.sun_path) (include/uapi/linux/un.h). */
+const UNIX_PATH_MAX = 108;
 
 function check(call: string, r: number, detail?: string): number {
   if (r < 0) throw new SysError(call, -r, detail);
@@ -40,7 +44,21 @@ function check(call: string, r: number, detail?: string): number {
 }
 
 function describeAddr(a: SockAddr): string {
+  if (a.family === "unix") return a.path.startsWith("\0") ? `@${a.path.slice(1)}` : a.path;
   return a.family === "inet" ? `${a.addr}:${a.port}` : `[${a.addr}]:${a.port}`;
+}
+
+/** struct sockaddr_un cut to the path's length (+ NUL for filesystem paths), as the kernel takes it. */
+function encodeUnix(path: string): Uint8Array {
+  const p = new TextEncoder().encode(path);
+  const abstract = p[0] === 0;
+  if (p.length === 0 || p.length + (abstract ? 0 : 1) > UNIX_PATH_MAX || (!abstract && p.includes(0))) {
+    throw new SysError("sockaddr", 22, `unix path of ${p.length} bytes`, {}, `a unix socket path is 1..${UNIX_PATH_MAX - 1} bytes without NUL (or "\\0name" for the abstract namespace)`);
+  }
+  const b = new Uint8Array(2 + p.length + (abstract ? 0 : 1));
+  new DataView(b.buffer).setUint16(0, AF.UNIX, true);
+  b.set(p, 2);
+  return b;
 }
 
 const IPV4_HINT = "write it as four decimal bytes without leading zeros, e.g. 127.0.0.1";
@@ -99,8 +117,9 @@ export function parseAddress(family: "inet" | "inet6", s: string): Uint8Array | 
   return family === "inet" ? parseIpv4(s) : parseIpv6(s);
 }
 
-/** struct sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes); port and address in network order. */
+/** struct sockaddr_in (16 bytes), sockaddr_in6 (28 bytes; port and address in network order) or sockaddr_un. */
 export function encodeSockAddr(a: SockAddr): Uint8Array {
+  if (a.family === "unix") return encodeUnix(a.path);
   if (!Number.isInteger(a.port) || a.port < 0 || a.port > 0xffff) {
     throw new SysError("sockaddr", 22, `port ${a.port} of ${describeAddr(a)}`, {}, "a port is an integer 0..65535 (0: any free port)");
   }
@@ -120,10 +139,16 @@ export function encodeSockAddr(a: SockAddr): Uint8Array {
   return b;
 }
 
-/** The address in a sockaddr buffer filled by the kernel (inet and inet6 only). */
+/** The address in a sockaddr buffer filled by the kernel (inet, inet6, unix). */
 export function decodeSockAddr(b: Uint8Array): SockAddr {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const family = dv.getUint16(0, true);
+  if (family === AF.UNIX) {
+    const p = b.subarray(2);
+    // Abstract names keep every byte; filesystem paths end at the first NUL; unbound: empty.
+    const end = p[0] === 0 ? p.length : p.indexOf(0) < 0 ? p.length : p.indexOf(0);
+    return { family: "unix", path: new TextDecoder().decode(p.subarray(0, end)) };
+  }
   const port = dv.getUint16(2, false);
   if (family === AF.INET) return { family: "inet", addr: Array.from(b.subarray(4, 8)).join("."), port };
   if (family === AF.INET6) {
@@ -131,7 +156,7 @@ export function decodeSockAddr(b: Uint8Array): SockAddr {
     for (let i = 0; i < 8; i++) groups.push(dv.getUint16(8 + 2 * i, false).toString(16));
     return { family: "inet6", addr: groups.join(":"), port, scopeId: dv.getUint32(24, true) };
   }
-  throw new SysError("getsockname", 97, `address family ${family}`, {}, "only inet and inet6 addresses are decoded");
+  throw new SysError("getsockname", 97, `address family ${family}`, {}, "only inet, inet6 and unix addresses are decoded");
 }
 
 /** socket(2) → fd. `type` may carry SOCK.NONBLOCK / SOCK.CLOEXEC. */

@@ -12,10 +12,11 @@ import { join } from "node:path";
 import { haveBun, haveRoot, haveTool, run, ROOT } from "../support/env.ts";
 import { bpftoolJson, openFds } from "./kernel.ts";
 import { exit, movImm } from "./insns.ts";
+import type { Socket as SocketT } from "../../src/load/socket.ts";
 
 const live = haveBun() && haveRoot() && haveTool("bpftool", "version");
 const load = live ? await import("../../src/load/index.ts") : ({} as typeof import("../../src/load/index.ts"));
-const { Socket, ProgAttachment, Link, OpenFile, Program, SOL_SOCKET, SO, attachCollection, attachedPrograms, loadCollectionFile, defaultCgroup } = load;
+const { Socket, ProgAttachment, Link, OpenFile, Program, SOL_SOCKET, SO, SOCK, attachCollection, attachedPrograms, loadCollectionFile, defaultCgroup } = load;
 
 const CG_ROOT = live ? defaultCgroup() : "/sys/fs/cgroup/unified";
 const CG = `${CG_ROOT}/tsbpf-N-${process.pid}`;
@@ -98,7 +99,8 @@ function probe(): Record<string, string | number> {
 
 /** The peer port of a connected socket, from getpeername(2). */
 function readPeerPort(s: { fd: number }): number {
-  return sysSocket.getpeername(s.fd).port;
+  const a = sysSocket.getpeername(s.fd);
+  return a.family === "unix" ? -1 : a.port;
 }
 const sysSocket = live ? await import("../../src/sys/socket.ts") : ({} as typeof import("../../src/sys/socket.ts"));
 
@@ -221,17 +223,47 @@ describe.skipIf(!live || !haveTool("clang-19"))("every cgroup section, attached 
     expect(key(bpftoolJson<CgroupShow[]>(["cgroup", "show", ours]))).toEqual(libbpf);
   });
 
-  test("the 6.7 AF_UNIX hooks (newer than this bpftool and libbpf): PROG_QUERY finds each link under its attach type", () => {
-    const types = ["CGROUP_UNIX_CONNECT", "CGROUP_UNIX_SENDMSG", "CGROUP_UNIX_RECVMSG", "CGROUP_UNIX_GETPEERNAME", "CGROUP_UNIX_GETSOCKNAME"] as const;
+  test("the 6.7 AF_UNIX hooks (newer than this bpftool and libbpf): connect and sendmsg refused in the cgroup, each found by PROG_QUERY", () => {
     using cg = OpenFile.cgroup(ours);
-    for (const t of types) {
-      using p = Program.load({ type: "CGROUP_SOCK_ADDR", expectedAttachType: t, insns: [movImm(0, 1), exit()], license: "GPL" });
-      {
-        using l = Link.cgroup(p, cg, t);
-        expect(attachedPrograms(cg, t)).toEqual([p.id]);
-        expect(l.info().progId).toBe(p.id);
+    const unixDir = mkdtempSync(join(tmpdir(), "tsbpf-N-unix-"));
+    try {
+      using listener = Socket.open("unix", SOCK.STREAM).bindPath(join(unixDir, "stream")).listen();
+      using rx = Socket.open("unix", SOCK.DGRAM).bindPath(join(unixDir, "dgram"));
+      const tryUnix = () => inCgroup(ours, () => {
+        const out: string[] = [];
+        for (const [type, act] of [
+          [SOCK.STREAM, (x: SocketT) => x.connectPath(join(unixDir, "stream"))],
+          [SOCK.DGRAM, (x: SocketT) => x.sendToPath("hi", join(unixDir, "dgram"))],
+        ] as const) {
+          using x = Socket.open("unix", type);
+          try {
+            act(x);
+            out.push("ok");
+          } catch (e) {
+            out.push((e as { errnoName: string }).errnoName);
+          }
+        }
+        return out;
+      });
+      expect(tryUnix()).toEqual(["ok", "ok"]);
+      listener.accept(1000)?.close();
+      rx.recv(64, 1000);
+      // connect_unix and sendmsg_unix may refuse (return 0); the other three must return 1.
+      const refuse = (t: string) => t === "CGROUP_UNIX_CONNECT" || t === "CGROUP_UNIX_SENDMSG";
+      const types = ["CGROUP_UNIX_CONNECT", "CGROUP_UNIX_SENDMSG", "CGROUP_UNIX_RECVMSG", "CGROUP_UNIX_GETPEERNAME", "CGROUP_UNIX_GETSOCKNAME"] as const;
+      const progs = types.map((t) => Program.load({ type: "CGROUP_SOCK_ADDR", expectedAttachType: t, insns: [movImm(0, refuse(t) ? 0 : 1), exit()], license: "GPL" }));
+      try {
+        const links = types.map((t, i) => Link.cgroup(progs[i], cg, t));
+        types.forEach((t, i) => expect(attachedPrograms(cg, t)).toEqual([progs[i].id]));
+        expect(tryUnix()).toEqual(["EPERM", "EPERM"]);
+        for (const l of links) l.close();
+        types.forEach((t) => expect(attachedPrograms(cg, t)).toEqual([]));
+        expect(tryUnix()).toEqual(["ok", "ok"]);
+      } finally {
+        for (const p of progs) p.close();
       }
-      expect(attachedPrograms(cg, t)).toEqual([]);
+    } finally {
+      rmSync(unixDir, { recursive: true, force: true });
     }
   });
 });
