@@ -100,15 +100,16 @@ export class DwarfTypes {
   named(kind: NamedKind, name: string): number[] {
     if (!this.index) {
       this.index = new Map();
+      // Only the name and declaration flag of each candidate are decoded: this runs on every lookup's first use.
       for (const off of this.info.offsetsWithTag(NAMED_TAG_SET)) {
-        const d = this.info.die(off)!;
-        const k = NAMED_TAGS.get(d.tag);
-        const n = d.attrs.get(DW_AT.name);
-        if (!k || n?.kind !== "str" || isDeclaration(d)) continue;
+        const k = NAMED_TAGS.get(this.info.tagOf(off)!);
+        const n = this.info.attr(off, DW_AT.name);
+        const decl = this.info.attr(off, DW_AT.declaration);
+        if (!k || n?.kind !== "str" || (decl?.kind === "flag" && decl.value)) continue;
         const key = `${k} ${n.value}`;
         const l = this.index.get(key);
-        if (l) l.push(d.offset);
-        else this.index.set(key, [d.offset]);
+        if (l) l.push(off);
+        else this.index.set(key, [off]);
       }
     }
     return this.index.get(`${kind} ${name}`) ?? [];
@@ -121,10 +122,12 @@ export class DwarfTypes {
   structs(): StructHead[] {
     const out: StructHead[] = [];
     for (const off of this.info.offsetsWithTag(STRUCT_TAG_SET)) {
-      const d = this.info.die(off)!;
-      const n = name(d);
-      if (isDeclaration(d) || n === "") continue;
-      out.push({ offset: off, name: n, size: this.size(d, true) });
+      const n = this.info.attr(off, DW_AT.name);
+      const decl = this.info.attr(off, DW_AT.declaration);
+      if (n?.kind !== "str" || n.value === "" || (decl?.kind === "flag" && decl.value)) continue;
+      const size = this.info.attr(off, DW_AT.byte_size);
+      if (size === undefined) return this.fail(off, "no DW_AT_byte_size");
+      out.push({ offset: off, name: n.value, size: this.u32(off, size, "DW_AT_byte_size") });
     }
     return out;
   }
@@ -177,7 +180,7 @@ export class DwarfTypes {
     return this.u32(d, v, "DW_AT_byte_size");
   }
 
-  private u32(d: Die, v: DwarfValue, what: string): number {
+  private u32(d: Die | number, v: DwarfValue, what: string): number {
     if ((v.kind !== "uint" && v.kind !== "sint") || v.value < 0n || v.value > BigInt(U32_MAX)) return this.fail(d, `${what} is not a number from 0 to 2^32-1`);
     return Number(v.value);
   }

@@ -91,6 +91,34 @@ export class DwarfInfo {
     return i < 0 ? undefined : this.decode(i);
   }
 
+  /** The tag of the entry at `offset` (nothing decoded), or undefined. */
+  tagOf(offset: number): number | undefined {
+    const i = this.indexOf(offset);
+    return i < 0 ? undefined : this.entries.abbrev[i].tag;
+  }
+
+  /** One attribute of the entry at `offset`, decoding no other (undefined when it has none). */
+  attr(offset: number, at: number): DwarfValue | undefined {
+    const hit = this.decoded.get(offset);
+    if (hit) return hit.attrs.get(at);
+    const i = this.indexOf(offset);
+    if (i < 0) return undefined;
+    const ab = this.entries.abbrev[i];
+    if (!ab.specs.some((s) => s.at === at)) return undefined;
+    const unit = this.units[this.entries.unit[i]];
+    const c = this.reader.cursor(this.reader.info, ".debug_info", offset);
+    c.ulebNum();
+    for (const s of ab.specs) {
+      if (s.at !== at) {
+        skipValue(c, unit, s.form, 0);
+        continue;
+      }
+      const v = readValue(this.reader, c, unit, s.form, s.implicit);
+      return v.kind === "strx" ? { kind: "str", value: this.reader.strx(v.index, unit.strOffsetsBase, unit, c) } : v;
+    }
+    return undefined;
+  }
+
   /** Offsets of the entries with one of these tags, in file order (nothing decoded). */
   *offsetsWithTag(tags: ReadonlySet<number>): IterableIterator<number> {
     const { offset, abbrev } = this.entries;
