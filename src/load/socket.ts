@@ -55,6 +55,17 @@ export class Socket extends FdOwner {
     return Socket.open(family, SOCK.DGRAM, IPPROTO.UDP);
   }
 
+  /** A TCP connection to addr:port (IPv6 when addr has a colon); the socket is closed if the connect fails. */
+  static dial(addr: string, port: number, timeoutMs = 2000): Socket {
+    const s = Socket.tcp(addr.includes(":") ? "inet6" : "inet");
+    try {
+      return s.connect(addr, port, timeoutMs);
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+  }
+
   /** A connected AF_UNIX pair (stream by default). */
   static pair(type: number = SOCK.STREAM): [Socket, Socket] {
     const [a, b] = so.socketpair(AF.UNIX, type | SOCK.CLOEXEC | SOCK.NONBLOCK);

@@ -153,7 +153,7 @@ describe.skipIf(!live)("cgroup programs: sysctl, sock_create, connect4, getsocko
     expect([counts.ACTIVE_ESTABLISHED, counts.PASSIVE_ESTABLISHED]).toEqual([1n, 0n]);
     inCgroup(CG, () => {
       using l = Socket.tcp().bind().listen();
-      using c = Socket.tcp().connect("127.0.0.1", l.localPort());
+      using c = Socket.dial("127.0.0.1", l.localPort());
       using a = l.accept(1000);
       expect(a).toBeDefined();
     });

@@ -50,7 +50,7 @@ function errorOf(f: () => unknown): { code?: string; command?: string; errnoName
 /** A connected TCP pair over loopback: [client, accepted server side]. */
 function tcpPair(): [SocketT, SocketT] {
   using listener = Socket.tcp().bind().listen();
-  const client = Socket.tcp().connect("127.0.0.1", listener.localPort());
+  const client = Socket.dial("127.0.0.1", listener.localPort());
   const server = listener.accept(2000);
   if (!server) throw new Error("loopback accept timed out");
   return [client, server];
@@ -65,16 +65,23 @@ describe.skipIf(!live)("sockets never block the JavaScript thread", () => {
     let err: { errnoName?: string; message?: string; hint?: string } | undefined;
     for (let i = 0; i < 8 && !err; i++) {
       try {
-        queued.push(Socket.tcp().connect("127.0.0.1", port, 300));
+        queued.push(Socket.dial("127.0.0.1", port, 300));
       } catch (e) {
         err = e as typeof err;
       }
     }
     expect(err).toMatchObject({ errnoName: "ETIMEDOUT", message: expect.stringMatching(/no answer within 300 ms/) });
     for (const q of queued) q.close();
+    // A refused dial (the port's socket is gone) leaves no socket behind.
+    const fds = heldFds();
+    const gone = Socket.tcp().bind();
+    const closedPort = gone.localPort();
+    gone.close();
+    expect(errorOf(() => Socket.dial("127.0.0.1", closedPort))).toMatchObject({ command: "connect", errnoName: "ECONNREFUSED" });
+    expect(heldFds()).toEqual(fds);
 
     using l2 = Socket.tcp().bind().listen();
-    using c = Socket.tcp().connect("127.0.0.1", l2.localPort());
+    using c = Socket.dial("127.0.0.1", l2.localPort());
     using server = l2.accept(1000)!;
     c.setOption(SOL_SOCKET, SO.SNDBUF, 4096);
     server.setOption(SOL_SOCKET, SO.RCVBUF, 4096);
@@ -470,7 +477,16 @@ describe.skipIf(!live)("network namespace programs (sk_lookup, flow_dissector)",
     const stats = coll.maps.get("ns_stats")!;
     using listener = withNetns(ns.fd, () => Socket.tcp().bind("127.0.0.1", 0).listen());
     lookupMap.set(0, listener.fd);
-    const connect7007 = () => withNetns(ns.fd, () => Socket.tcp()).connect("127.0.0.1", 7007);
+    // The socket is made inside the namespace; a failed connect closes it.
+    const connect7007 = () => {
+      const s = withNetns(ns.fd, () => Socket.tcp());
+      try {
+        return s.connect("127.0.0.1", 7007);
+      } catch (e) {
+        s.close();
+        throw e;
+      }
+    };
     expect(errorOf(connect7007)).toMatchObject({ command: "connect", errnoName: "ECONNREFUSED" });
 
     const link = Link.netns(prog, ns, "SK_LOOKUP");
