@@ -183,6 +183,19 @@ describe.skipIf(!live)("cgroup programs: sysctl, sock_create, connect4, getsocko
     inCgroup(CG, () => writeFileSync(SWAPPINESS, readFileSync(SWAPPINESS, "utf8")));
   });
 
+  test("500 link and PROG_ATTACH cycles on the cgroup leave the fds and the cgroup as they were", () => {
+    using coll = loadCollectionFile(obj);
+    const prog = coll.programs.get("deny_swappiness")!;
+    using cgFd = OpenFile.cgroup(CG);
+    const before = openFds();
+    for (let i = 0; i < 250; i++) {
+      Link.cgroup(prog, cgFd, "CGROUP_SYSCTL").close();
+      ProgAttachment.attach(prog, cgFd, "CGROUP_SYSCTL", { flags: 2 }).close();
+    }
+    expect(openFds()).toEqual(before);
+    expect(attachedPrograms(cgFd, "CGROUP_SYSCTL")).toEqual([]);
+  });
+
   test("a cgroup program on a non-directory fd is refused with a hint naming the target; no fd left behind", () => {
     const before = openFds();
     {
