@@ -1,8 +1,9 @@
-// Sockets as disposable handles (TCP/UDP over IPv4/IPv6, AF_UNIX pairs) and the programs that
-// attach to a socket: attachSocket() puts a SOCKET_FILTER program on it with SO_ATTACH_BPF,
-// attachReuseport() an SK_REUSEPORT program on its SO_REUSEPORT group; detach* take them off. Bun's and Node's own sockets do not expose their fds, so programs that attach to sockets
-// (filters, sockmaps, sk_lookup) get them from here. Sockets are non-blocking and every wait has a
-// timeout: JavaScript's one thread never sleeps in the kernel.
+// Sockets as disposable handles (TCP/UDP over IPv4/IPv6, AF_UNIX) and the programs that attach to
+// a socket: attachSocket() puts a SOCKET_FILTER program on it with SO_ATTACH_BPF, attachReuseport()
+// an SK_REUSEPORT program on its SO_REUSEPORT group; detach* take them off. Bun's and Node's own
+// sockets do not expose their fds, so programs that attach to sockets (filters, sockmaps,
+// sk_lookup) get them from here. Sockets are non-blocking and every wait has a timeout:
+// JavaScript's one thread never sleeps in the kernel.
 
 import { TsbpfError } from "../errors.ts";
 import { SysError } from "../sys/errno.ts";
