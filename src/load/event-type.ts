@@ -120,7 +120,8 @@ export function namedRecordType(obj: ObjectSpec, type: string): RecordType | und
   const m = /^(struct|union|enum)\s+(.*)$/.exec(type.trim());
   const name = m ? m[2] : type.trim();
   const kind = m ? (m[1] as "struct" | "union" | "enum") : undefined;
-  const t = (kind ? obj.btf?.find(name, kind) : undefined) ?? (kind !== "union" && kind !== "enum" ? obj.btf?.find(name, "struct") : undefined) ?? (kind ? undefined : obj.btf?.find(name));
+  // A bare name prefers a struct, as "event" means struct event in C programs' ring buffers.
+  const t = kind ? obj.btf?.find(name, kind) : (obj.btf?.find(name, "struct") ?? obj.btf?.find(name));
   if (t) return { btf: obj.btf, id: t.id, source: "btf" };
   const dw = objectDwarf(obj);
   if (!dw) return undefined;
