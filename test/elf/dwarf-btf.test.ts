@@ -14,6 +14,7 @@ import { DwarfTypes, type NamedKind } from "../../src/elf/dwarf-types.ts";
 import { readDwarf } from "../../src/elf/dwarf.ts";
 import { loadObject } from "../../src/elf/index.ts";
 import type { ObjectSpec } from "../../src/elf/spec.ts";
+import { decodeEvent, namedRecordType, recordType } from "../../src/load/event-type.ts";
 import { ROOT, haveTool } from "../support/env.ts";
 
 const SRC = join(ROOT, "test/elf/dwarf-src/types.c");
@@ -169,6 +170,34 @@ describe.skipIf(!haveTool("clang-19"))("DWARF types → BTF, clang's BTF as the 
       expect(compared).toBeGreaterThan(0);
     });
   }
+
+  test("record types by name and size come from DWARF when BTF lacks them, and decode records", () => {
+    const obj = objs.dwarf5;
+    const ring = { ...obj.maps[0], name: "events", type: 27, valueType: 0 };
+    const ev = recordType(obj, ring, 48);
+    expect(ev.source).toBe("dwarf");
+    expect(ev.btf!.nameOf(ev.id)).toBe("event");
+    const rec = new Uint8Array(48);
+    const dv = new DataView(rec.buffer);
+    dv.setUint32(0, 4242, true);
+    rec.set(new TextEncoder().encode("bash\0"), 4);
+    dv.setBigUint64(24, 123456789012345n, true);
+    rec[32] = 9;
+    dv.setBigUint64(40, 77n, true);
+    expect(decodeEvent(ev.btf, ev.id, rec)).toEqual({ pid: 4242, comm: "bash", timestamp: 123456789012345n, detail: { tag: 9, value: 77n } });
+    // The anchored build has struct event in BTF: BTF wins there.
+    expect(recordType(objs.anchored, ring, 48).source).toBe("btf");
+    // Names the user gives, each kind.
+    const kinds = (t: string) => { const r = namedRecordType(obj, t); return r && [r.source, r.btf!.kindOf(r.id), r.btf!.nameOf(r.id)]; };
+    expect(kinds("struct event")).toEqual(["dwarf", "struct", "event"]);
+    expect(kinds("inner")).toEqual(["dwarf", "struct", "inner"]);
+    expect(kinds("union number")).toEqual(["dwarf", "union", "number"]);
+    expect(kinds("enum big_e")).toEqual(["dwarf", "enum64", "big_e"]);
+    expect(kinds("u32_alias2")).toEqual(["dwarf", "typedef", "u32_alias2"]);
+    expect(kinds("int")).toEqual(["btf", "int", "int"]);
+    expect(kinds("struct nope")).toBeUndefined();
+    expect(kinds("union inner")).toBeUndefined();
+  });
 
   test("identical types already in the object's BTF are reused, not duplicated", () => {
     // Converting the anchored build's own DWARF must add nothing: every type is in its BTF already.
