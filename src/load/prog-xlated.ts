@@ -444,7 +444,11 @@ export function xlatedText(rows: readonly XlatedRow[], o: XlatedOptions = {}): s
   return out.join("");
 }
 
-/** A JSON string as bpftool's json_writer writes one: C escapes only, other bytes as they are. */
+/**
+ * A JSON string as bpftool's json_writer writes one: C escapes only, other bytes as they are. One
+ * exception: bpftool 7.1 (Linux 6.1's json_writer) writes a backslash as "\n", which reads back as
+ * a newline; we write "\\", so a source line with a backslash reads back as it is in the BTF.
+ */
 function jsonString(s: string): string {
   let o = '"';
   for (const ch of s) {

@@ -133,6 +133,14 @@ function asLinux61(line: string): string | undefined {
 }
 
 /**
+ * Our JSON as bpftool 7.1 writes it: its json_writer (Linux 6.1's) writes a backslash as "\n";
+ * we write "\\" (see jsonString in src/load/prog-xlated.ts).
+ */
+function asBpftool71Json(ours: string): string {
+  return ours.replace(/\\./g, (e) => (e === "\\\\" ? "\\n" : e));
+}
+
+/**
  * Line-for-line comparison of our dump with bpftool's; returns our lines that differ only where
  * bpftool 7.1 cannot print the instruction (to be checked against the verifier log).
  */
@@ -275,7 +283,7 @@ describe.skipIf(!haveRoot() || !haveTool("bpftool") || !haveKernelBtf())("tsbpf 
     const rows = dumpXlated(p.fd, syms);
     const gaps = compareDump(xlatedText(rows), bpftoolText.get(p.key)!);
     if (gaps.length) gapsByProg.set(p.key, gaps);
-    const toJson = (s: string) => JSON.parse(s) as { disasm: string }[];
+    const toJson = (s: string) => JSON.parse(asBpftool71Json(s)) as { disasm: string }[];
     /** Ours with each line bpftool 7.1 cannot print replaced by what it prints instead. */
     const as61 = (ours: { disasm: string }[], theirs: { disasm: string }[]) =>
       ours.map((r, i) => (r.disasm === theirs[i]?.disasm ? r : { ...r, disasm: asLinux61(`   0: ${r.disasm}`)?.slice(6) ?? r.disasm }));
@@ -353,6 +361,34 @@ describe.skipIf(!haveRoot() || !haveTool("bpftool") || !haveKernelBtf())("tsbpf 
     for (const g of gaps) expect(texts.has(g.replace(/^ *\d+: /, "")), g).toBe(true);
   });
 
+  test.skipIf(!haveTool("clang-19"))("source lines with backslashes, quotes and tabs: text as bpftool, JSON as the BTF holds them", () => {
+    const dir = mkdtempSync(join(work, "escapes-"));
+    writeFileSync(join(dir, "esc.bpf.c"), [
+      "#include <linux/bpf.h>",
+      "#include <bpf/bpf_helpers.h>",
+      'SEC("socket")',
+      "int esc(struct __sk_buff *skb)",
+      "{",
+      "\tchar c = '\\\\'; const char *q = \"it's \\\"q\\\"\\t\\n\";",
+      '\tbpf_printk("tab\\there %d\\n", c);',
+      "\treturn q[0] == 'i' ? 1 : 0;",
+      "}",
+      'char LICENSE[] SEC("license") = "GPL";',
+      "",
+    ].join("\n"));
+    run("clang-19", ["-g", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", join(dir, "esc.bpf.c"), "-o", join(dir, "esc.o")]);
+    using c = loadCollectionFile(join(dir, "esc.o"));
+    const p = c.programs.get("esc")!;
+    const rows = dumpXlated(p.fd);
+    compareDump(xlatedText(rows), run("bpftool", ["prog", "dump", "xlated", "id", String(p.id)]));
+    const ours = xlatedJson(rows);
+    expect(asBpftool71Json(ours)).toBe(run("bpftool", ["-j", "prog", "dump", "xlated", "id", String(p.id)]));
+    // Ours reads back as the source line: backslashes, quotes and all.
+    const srcs = (JSON.parse(ours) as { src?: string }[]).flatMap((r) => (r.src ? [r.src] : []));
+    expect(srcs).toContain('bpf_printk("tab\\there %d\\n", c);');
+    expect(ours).toContain("\\\\t");
+  });
+
   test("per-CPU moves the kernel inserts print as disasm.c prints them", () => {
     const lines = [...gapsByProg.values()].flat().filter((l) => l.includes("__percpu"));
     expect(lines.length).toBeGreaterThan(0);
@@ -379,7 +415,7 @@ describe.skipIf(!haveRoot() || !haveTool("bpftool") || !haveKernelBtf())("tsbpf 
     for (const [ours, theirs] of cases) {
       const r = tsbpf("prog", "dump", ...ours);
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout, ours.join(" ")).toBe(run("bpftool", theirs));
+      expect(ours.includes("--json") ? asBpftool71Json(r.stdout) : r.stdout, ours.join(" ")).toBe(run("bpftool", theirs));
     }
   });
 
