@@ -7,6 +7,7 @@ import type { Btf, RawTypes } from "./btf.ts";
 import { dumpJson, dumpRaw, intEncoding, KIND_LABEL } from "./dump-raw.ts";
 import type { StringTable } from "./strings.ts";
 import { KIND_NAMES } from "./types.ts";
+import { belowTopTier } from "../src/jit-tier.ts";
 
 const enc = new TextEncoder();
 const b = (s: string): Uint8Array => enc.encode(s);
@@ -465,3 +466,6 @@ export function dumpRawBytes(btf: Btf): Uint8Array {
 export function dumpJsonBytes(btf: Btf): Uint8Array {
   return Buffer.concat(dumpJsonChunks(btf));
 }
+
+// One dump runs these too briefly to repay JavaScriptCore's top tier (src/jit-tier.ts).
+belowTopTier([Out], [writeJsonRecord, writeRecord, writeRaw, writeJson]);
