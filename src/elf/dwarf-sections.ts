@@ -15,6 +15,10 @@ export interface DebugSection {
    * (REL), so the bytes already hold the offsets and this map is empty for what clang writes.
    */
   adjust: ReadonlyMap<number, number>;
+  /** SHF_COMPRESSED (clang -gz): `data` is an Elf64_Chdr and a zlib or zstd stream. */
+  compressed?: boolean;
+  /** Set on the decompressed copy: offsets in `data` are not file offsets. */
+  inflated?: boolean;
 }
 
 export interface DebugSections {
@@ -25,6 +29,9 @@ export interface DebugSections {
   strOffsets?: DebugSection;
   lineStr?: DebugSection;
 }
+
+/** SHF_COMPRESSED (elf.h). */
+const SHF_COMPRESSED = 0x800n;
 
 const NAMES: Readonly<Record<string, keyof Omit<DebugSections, "file">>> = {
   ".debug_info": "info",
@@ -45,7 +52,7 @@ export function debugSections(elf: ElfFile): DebugSections | undefined {
       const v = elf.symbols[r.symbol]?.value ?? 0n;
       if (v !== 0n && v <= 0xffffffffn) adjust.set(r.offset, Number(v));
     }
-    out[key] = { data: sec.data, fileOffset: sec.offset, adjust };
+    out[key] = { data: sec.data, fileOffset: sec.offset, adjust, ...((sec.flags & SHF_COMPRESSED) !== 0n ? { compressed: true } : {}) };
   }
   return out.info ? out : undefined;
 }

@@ -2,6 +2,7 @@
 // entry offsets, tags and tree links; an entry's attributes (strings via .debug_str/_offsets/
 // .debug_line_str) are decoded when first asked for. Bad bytes → TsbpfError with the file offset.
 
+import * as zlib from "node:zlib";
 import { TsbpfError, type Where } from "../errors.ts";
 import { DW_AT, DW_FORM, DW_UT } from "./dwarf-const.ts";
 import type { DebugSection, DebugSections } from "./dwarf-sections.ts";
@@ -132,7 +133,7 @@ export class DwarfInfo {
 
   /** The error position of a .debug_info offset. */
   where(offset: number): Where {
-    return { ...(this.file !== undefined ? { file: this.file } : {}), offset: this.reader.info.fileOffset + offset, section: ".debug_info" };
+    return { ...(this.file !== undefined ? { file: this.file } : {}), offset: fileOffsetOf(this.reader.info, offset), section: ".debug_info" };
   }
 
   /** Entries are in increasing offset order: binary search. */
@@ -183,7 +184,8 @@ class Cursor {
   }
 
   fail(msg: string, at = this.pos): never {
-    throw new TsbpfError("ELF_BAD_SECTION", `${this.name}: ${msg}`, { ...(this.file !== undefined ? { file: this.file } : {}), offset: this.sec.fileOffset + at, section: this.name }, "the debug information is truncated or corrupt; rebuild the object with clang -g");
+    const inside = this.sec.inflated ? ` (at byte ${at} of the decompressed section)` : "";
+    throw new TsbpfError("ELF_BAD_SECTION", `${this.name}: ${msg}${inside}`, { ...(this.file !== undefined ? { file: this.file } : {}), offset: fileOffsetOf(this.sec, at), section: this.name }, "the debug information is truncated or corrupt; rebuild the object with clang -g");
   }
 
   need(n: number): number {
@@ -514,8 +516,58 @@ function skipValue(c: Cursor, unit: DwarfUnit, form: number, depth: number): voi
   }
 }
 
+/** The file offset of byte `at` of a section; a decompressed section's bytes have none but its start. */
+function fileOffsetOf(sec: DebugSection, at: number): number {
+  return sec.inflated ? sec.fileOffset : sec.fileOffset + at;
+}
+
+/** zstd arrived in Node 22.15 and Bun; older runtimes (and their typings) lack it. */
+const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array, o: { maxOutputLength: number }) => Uint8Array }).zstdDecompressSync;
+const ELFCOMPRESS_ZLIB = 1;
+const ELFCOMPRESS_ZSTD = 2;
+const CHDR_SIZE = 24;
+/** Decompressed sizes beyond this are refused: no BPF object's debug section comes near it. */
+const MAX_INFLATED = 1 << 30;
+
+/** A SHF_COMPRESSED section's contents (Elf64_Chdr: type, reserved, size, alignment; then the stream). */
+function inflate(sec: DebugSection, name: string, file: string | undefined): DebugSection {
+  const bad = (msg: string, at = 0): never => {
+    throw new TsbpfError("ELF_BAD_SECTION", `${name}: ${msg}`, { ...(file !== undefined ? { file } : {}), offset: sec.fileOffset + at, section: name }, "the compressed debug section is corrupt; rebuild the object (clang -g, optionally -gz)");
+  };
+  if (sec.data.length < CHDR_SIZE) bad(`compressed section of ${sec.data.length} bytes is shorter than its 24-byte header`);
+  const dv = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
+  const type = dv.getUint32(0, true);
+  const size = dv.getBigUint64(8, true);
+  if (size > BigInt(MAX_INFLATED)) bad(`decompressed size ${size} is larger than ${MAX_INFLATED}`, 8);
+  const stream = sec.data.subarray(CHDR_SIZE);
+  let out: Uint8Array;
+  try {
+    const opts = { maxOutputLength: Math.max(1, Number(size)) };
+    if (type === ELFCOMPRESS_ZLIB) out = zlib.inflateSync(stream, opts);
+    else if (type === ELFCOMPRESS_ZSTD && zstdDecompressSync) out = zstdDecompressSync(stream, opts);
+    else return bad(`compression type ${type} is not supported (1 = zlib${zstdDecompressSync ? ", 2 = zstd" : "; this runtime has no zstd"})`);
+  } catch (e) {
+    if (e instanceof TsbpfError) throw e;
+    return bad(`the compressed stream does not decompress to ${size} bytes: ${e instanceof Error ? e.message : String(e)}`, CHDR_SIZE);
+  }
+  if (out.length !== Number(size)) bad(`decompressed to ${out.length} bytes, the header says ${size}`, 8);
+  return { data: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), fileOffset: sec.fileOffset, adjust: sec.adjust, inflated: true };
+}
+
+/** The sections with compressed ones decompressed. */
+function inflateAll(debug: DebugSections): DebugSections {
+  const names = { info: ".debug_info", abbrev: ".debug_abbrev", str: ".debug_str", strOffsets: ".debug_str_offsets", lineStr: ".debug_line_str" } as const;
+  const out: DebugSections = { ...debug };
+  for (const k of Object.keys(names) as (keyof typeof names)[]) {
+    const sec = debug[k];
+    if (sec?.compressed) out[k] = inflate(sec, names[k], debug.file);
+  }
+  return out;
+}
+
 /** Walk every unit of `debug.info` once. Work and memory are linear in the section sizes. */
-export function readDwarf(debug: DebugSections): DwarfInfo {
+export function readDwarf(raw: DebugSections): DwarfInfo {
+  const debug = inflateAll(raw);
   const info = debug.info;
   if (!info) throw new TsbpfError("ELF_BAD_SECTION", "the object has no .debug_info", debug.file !== undefined ? { file: debug.file } : {}, "build it with clang -g");
   const r = new Reader(debug, info);
