@@ -526,8 +526,12 @@ const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: (b: Uint8A
 const ELFCOMPRESS_ZLIB = 1;
 const ELFCOMPRESS_ZSTD = 2;
 const CHDR_SIZE = 24;
-/** Decompressed sizes beyond this are refused: no BPF object's debug section comes near it. */
-const MAX_INFLATED = 1 << 30;
+/**
+ * Decompressed sizes beyond 16 MiB or 64× the stream (debug info compresses 3–10×) are refused,
+ * so a forged header cannot make us allocate much.
+ */
+const MAX_INFLATED = 16 << 20;
+const MAX_RATIO = 64;
 
 /** A SHF_COMPRESSED section's contents (Elf64_Chdr: type, reserved, size, alignment; then the stream). */
 function inflate(sec: DebugSection, name: string, file: string | undefined): DebugSection {
@@ -538,8 +542,9 @@ function inflate(sec: DebugSection, name: string, file: string | undefined): Deb
   const dv = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
   const type = dv.getUint32(0, true);
   const size = dv.getBigUint64(8, true);
-  if (size > BigInt(MAX_INFLATED)) bad(`decompressed size ${size} is larger than ${MAX_INFLATED}`, 8);
   const stream = sec.data.subarray(CHDR_SIZE);
+  const limit = Math.max(MAX_INFLATED, stream.length * MAX_RATIO);
+  if (size > BigInt(limit)) bad(`decompressed size ${size} is larger than ${limit} (16 MiB or 64 times the compressed stream)`, 8);
   let out: Uint8Array;
   try {
     const opts = { maxOutputLength: Math.max(1, Number(size)) };
