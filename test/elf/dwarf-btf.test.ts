@@ -223,6 +223,10 @@ describe.skipIf(!haveTool("clang-19"))("DWARF types → BTF, clang's BTF as the 
       expect(err).toBeInstanceOf(TsbpfError);
       expect((err as TsbpfError).where.offset).toBeGreaterThanOrEqual(info.fileOffset);
       expect((err as TsbpfError).where.offset).toBeLessThanOrEqual(info.fileOffset + 24);
+      // A header promising a terabyte is refused before anything is allocated.
+      const forged = info.data.slice();
+      new DataView(forged.buffer).setBigUint64(8, 1n << 40n, true);
+      expect(() => readDwarf({ ...debug, info: { ...info, data: forged } })).toThrow(/decompressed size 1099511627776 is larger than/);
     });
   }
 
