@@ -29,11 +29,17 @@ export function findBtf(bytes: Uint8Array, file?: string): BtfBlobs {
   return { btf, ext, container: "elf" };
 }
 
+/** The file's bytes; Node's Buffer as it comes (a copy only when it is not 8-byte aligned, as word views need). */
+function readAligned(path: string): Uint8Array {
+  const buf = readFileSync(path);
+  return buf.byteOffset % 8 === 0 ? buf : new Uint8Array(buf);
+}
+
 /** Read a file and parse the BTF in it (raw or ELF). */
 export function loadBtfFile(path: string, base?: Btf): Btf {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(readFileSync(path));
+    bytes = readAligned(path);
   } catch (e) {
     throw new TsbpfError("IO", `cannot read ${path}: ${(e as Error).message}`, { file: path });
   }
@@ -96,7 +102,7 @@ export function elfSections(bytes: Uint8Array, file?: string): Map<string, { byt
 export function loadBtfWithExt(path: string, base?: Btf): { btf: Btf; ext: BtfExt | undefined } {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(readFileSync(path));
+    bytes = readAligned(path);
   } catch (e) {
     throw new TsbpfError("IO", `cannot read ${path}: ${(e as Error).message}`, { file: path });
   }

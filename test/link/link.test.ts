@@ -11,6 +11,7 @@ import { applyObjectCore, objectCoreFixups } from "../../btf/core/index.ts";
 import { parseBtfExt } from "../../btf/index.ts";
 import { loadObject, type ObjectSpec } from "../../src/elf/index.ts";
 import { linkProgram, resolveKconfig, runningKernel } from "../../src/link/index.ts";
+import { structOpsLayout } from "../../src/load/struct-ops-layout.ts";
 import { haveKernelBtf, haveRoot, haveTool } from "../support/env.ts";
 import { compileC, fixtureObjects } from "../elf/objects.ts";
 import { buildTracer, traceObjects } from "./oracle.ts";
@@ -126,7 +127,9 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
     for (const m of obj.maps) {
       const lm = t.maps.find((x) => x.name === m.name.slice(0, 15));
       if (!lm) continue;
-      expect({ name: m.name.slice(0, 15), type: m.type, key: m.keySize, value: m.valueSize, max: m.maxEntries, flags: m.flags }).toEqual({
+      // A struct_ops map is created with the kernel wrapper's size, known only against kernel BTF.
+      const valueSize = m.structOps && obj.btf ? structOpsLayout(m, obj.btf, kernel.btf!).valueSize : m.valueSize;
+      expect({ name: m.name.slice(0, 15), type: m.type, key: m.keySize, value: valueSize, max: m.maxEntries, flags: m.flags }).toEqual({
         name: lm.name, type: lm.type, key: lm.keySize, value: lm.valueSize,
         // libbpf sizes ring buffers and perf arrays at create time (page size / CPU count).
         max: m.maxEntries === 0 || m.type === 27 ? m.maxEntries : lm.maxEntries,
@@ -150,8 +153,13 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("link 
     }
     const core = coreRelos(obj) > 0;
     if (core) obj = applyObjectCore(obj, objectCoreFixups(obj, kernel.btf!));
+    // Names are cut to 15 characters in PROG_LOAD: programs sharing a prefix are paired in order.
+    const seen = new Map<string, number>();
     for (const p of obj.programs) {
-      const lp = t.progs.find((x) => x.name === p.name.slice(0, 15) && x.name !== "");
+      const short = p.name.slice(0, 15);
+      const k = seen.get(short) ?? 0;
+      seen.set(short, k + 1);
+      const lp = t.progs.filter((x) => x.name === short && x.name !== "")[k];
       if (!lp) continue;
       let linked;
       try {
