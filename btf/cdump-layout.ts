@@ -147,8 +147,9 @@ export class Layout {
  * the compiler would not align there by itself), then whole `T: bits` units, then the smallest
  * type holding the remainder. Returns the lines' text without indentation.
  */
-export function paddingFields(ptrSize: number, cur: number, next: number, nextAlign: number, inBitfield: boolean): string[] {
-  if (cur >= next) return [];
+export function paddingFields(ptrSize: number, cur: number, next: number, nextAlign: number, inBitfield: boolean): readonly string[] {
+  // Called for every member of every struct and almost always without a gap: no allocation then.
+  if (cur >= next) return NO_PADDING;
   // A gap of megabytes is corrupt BTF, not a layout: refuse it rather than print millions of lines.
   if (next - cur > MAX_PAD_BITS) {
     throw new TsbpfError("BTF_BAD_TYPE", `a struct leaves a gap of ${next - cur} bits between offsets ${cur} and ${next}`, {}, "the BTF is corrupt: member offsets or the struct size are implausible");
@@ -189,6 +190,8 @@ export function paddingFields(ptrSize: number, cur: number, next: number, nextAl
   }
   return out;
 }
+
+const NO_PADDING: readonly string[] = Object.freeze([]);
 
 function roundUp(x: number, to: number): number {
   return to === 0 ? x : Math.ceil(x / to) * to;
