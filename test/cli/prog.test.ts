@@ -245,8 +245,10 @@ describe.skipIf(!haveRoot() || !haveTool("bpftool") || !haveKernelBtf())("tsbpf 
     writeFileSync(join(work, "load"), objects.map((o) => `prog loadall ${o} ${pinDir(o)}`).join("\n") + "\n");
     spawnSync("bpftool", ["batch", "file", join(work, "load")], { encoding: "utf8" });
     // A batch stops at its first failure (libbpf 1.1 refuses some objects we load): load the rest one by one.
-    for (const o of objects) if (!existsSync(pinDir(o))) spawnSync("bpftool", ["prog", "loadall", o, pinDir(o)], { encoding: "utf8" });
-    libbpfObjects = objects.filter((o) => existsSync(pinDir(o)));
+    // (A failed loadall may leave its directory behind, empty.)
+    const loaded = (o: string) => existsSync(pinDir(o)) && readdirSync(pinDir(o)).length > 0;
+    for (const o of objects) if (!loaded(o)) spawnSync("bpftool", ["prog", "loadall", o, pinDir(o)], { encoding: "utf8" });
+    libbpfObjects = objects.filter(loaded);
     const theirs = progs.filter((p) => libbpfObjects.includes(p.object));
     const pinOf = (p: Loaded) => join(pinDir(p.object), p.name);
 
