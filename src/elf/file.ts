@@ -12,7 +12,7 @@ export const SHT = {
 } as const;
 
 /** Section flags (SHF_*). */
-export const SHF = { WRITE: 0x1, ALLOC: 0x2, EXECINSTR: 0x4 } as const;
+export const SHF = { WRITE: 0x1, ALLOC: 0x2, EXECINSTR: 0x4, COMPRESSED: 0x800 } as const;
 
 /** Symbol types (ELF64_ST_TYPE). */
 export const STT = { NOTYPE: 0, OBJECT: 1, FUNC: 2, SECTION: 3, FILE: 4 } as const;
@@ -314,6 +314,10 @@ export function parseElf(input: Uint8Array, opts: ElfFileOptions = {}): ElfFile 
     const target = sections[rs.info];
     if (target.type === SHT.NOBITS && rs.size > 0) fail("ELF_BAD_SECTION", `${rs.name}: relocates ${target.name}, which has no file contents`, at(44), "the relocation section header is corrupt", rs.name);
     const list = relocs.get(target.index) ?? [];
+    // Offsets into a compressed section (clang -gz debug info) count in its uncompressed bytes:
+    // ch_size of the Elf64_Chdr that starts the section.
+    let limit = BigInt(target.size);
+    if ((target.flags & BigInt(SHF.COMPRESSED)) !== 0n && target.size >= 24 && target.offset + 24 <= len) limit = dv.getBigUint64(target.offset + 8, true);
     const n = rs.size / entSize;
     for (let k = 0; k < n; k++) {
       const o = rs.offset + k * entSize;
@@ -324,7 +328,7 @@ export function parseElf(input: Uint8Array, opts: ElfFileOptions = {}): ElfFile 
       const width = RELOC_WIDTH[type];
       if (width === undefined) fail("ELF_BAD_RELOCATION", `${rs.name} entry ${k}: unknown BPF relocation type ${type}`, o + 8, "the known types are R_BPF_64_64 (1), R_BPF_64_ABS64 (2), R_BPF_64_ABS32 (3), R_BPF_64_NODYLD32 (4), R_BPF_64_32 (10)", rs.name);
       if (symIdx >= symbols.length) fail("ELF_BAD_RELOCATION", `${rs.name} entry ${k}: symbol index ${symIdx} is past the end of the ${symbols.length}-entry symbol table`, o + 12, "the relocation section is corrupt", rs.name);
-      if (rOffset + BigInt(width) > BigInt(target.size)) fail("ELF_BAD_RELOCATION", `${rs.name} entry ${k}: offset ${rOffset} (+${width} bytes) is past the end of ${target.name} (${target.size} bytes)`, o, "the relocation section is corrupt", rs.name);
+      if (rOffset + BigInt(width) > limit) fail("ELF_BAD_RELOCATION", `${rs.name} entry ${k}: offset ${rOffset} (+${width} bytes) is past the end of ${target.name} (${limit} bytes)`, o, "the relocation section is corrupt", rs.name);
       list.push({ offset: Number(rOffset), type, symbol: symIdx, addend, fileOffset: o, relSection: rs.index });
     }
     relocs.set(target.index, list);
