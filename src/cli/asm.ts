@@ -1,11 +1,11 @@
 // `tsbpf asm FILE -o OUT [--raw] [--section S]`: assemble BPF assembly text (llvm-mc or kernel-log
 // syntax) into a relocatable ELF object, or raw instruction bytes when OUT ends in .bin or --raw.
 
-import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { TsbpfError } from "../errors.ts";
 import { assemble, elfObjectParts, rawCode } from "../../asm/assemble.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
+import { readInputText, writeFileParts } from "./output.ts";
 
 const HELP = `usage: tsbpf asm FILE -o OUT [--raw] [--section NAME]
 
@@ -17,10 +17,6 @@ Assemble FILE (BPF assembly: llvm-mc/llvm-objdump syntax or the kernel's verifie
   --section NAME        with raw output, which code section to write
 Directives (.section, .globl, .type, .size, .byte…, .map, .license): see asm/assemble.ts.`;
 
-function io(what: string, path: string, e: unknown): TsbpfError {
-  return new TsbpfError("IO", `cannot ${what} ${path}: ${e instanceof Error ? e.message : String(e)}`, { file: path });
-}
-
 export const command: Command = {
   name: "asm",
   help: HELP,
@@ -30,29 +26,14 @@ export const command: Command = {
     const out = a.values.get("-o");
     if (out === undefined) throw new TsbpfError("USAGE", "asm: -o OUT is required", {}, "see 'tsbpf asm --help'");
     const input = a.positionals[0];
-    let text: string;
-    try {
-      text = readFileSync(input === "-" ? 0 : input, "utf8");
-    } catch (e) {
-      throw io("read", input, e);
-    }
+    const text = await readInputText(input);
     // Only bytes are written: no per-instruction source records (messages keep their line:column).
     const result = assemble(text, input === "-" ? "<stdin>" : input, { keepSource: false });
     const raw = a.flags.has("--raw") || out.endsWith(".bin");
     const section = a.values.get("--section");
     if (section !== undefined && !raw) throw new TsbpfError("USAGE", "asm: --section goes with raw output (.bin or --raw)");
-    // The object's pieces are written one after another: no copy of the code joins them.
-    const parts = raw ? [rawCode(result, section)] : elfObjectParts(result);
-    try {
-      const fd = openSync(out, "w");
-      try {
-        for (const p of parts) for (let at = 0; at < p.length; ) at += writeSync(fd, p, at);
-      } finally {
-        closeSync(fd);
-      }
-    } catch (e) {
-      throw io("write", out, e);
-    }
+    // The object's pieces are written one after another: no copy of a large file's code joins them.
+    await writeFileParts(out, raw ? [rawCode(result, section)] : elfObjectParts(result));
     return 0;
   },
 };
