@@ -434,6 +434,17 @@ function checkCore(o: Obj, lib: LibbpfObject | undefined): Outcome[] {
 // ---------------------------------------------------------------------------------------------
 // e: load
 
+/**
+ * What bpftool 7.1 / libbpf 1.1 refuse at open because they predate it (newer libbpf and tsbpf
+ * accept it): iproute2/legacy "maps" sections (refused since libbpf 1.0), map_extra written
+ * as an enum64 by newer bpf_helpers.h (__ulong), tcx/ and netkit/ sections (libbpf 1.3+).
+ */
+const LIBBPF_TOO_OLD = [
+  /legacy map definitions in 'maps' section are not supported/,
+  /expected PTR, got enum64/,
+  /failed to guess program type from ELF section '(tcx|netkit)\//,
+];
+
 interface LoadedView {
   /**
    * program pin name → bpftool's xlated text, map ids replaced by map names and subprogram tags
@@ -500,6 +511,8 @@ function checkLoad(o: Obj, objectTracer: string): Outcome[] {
       return [...out, at("xlated", "agree", `${a.xlated.size} programs`)];
     }
     clean();
+    const tooOld = LIBBPF_TOO_OLD.find((r) => r.test(theirs.stderr));
+    if (ours.status === 0 && tooOld) return [at("verdict", "skip", `the installed libbpf is too old: ${oneLine(theirs.stderr.split("\n").find((l) => tooOld.test(l)) ?? "", 120)}`)];
     // A verdict per program: ours one --prog at a time, libbpf's with the others' autoload off.
     const progs = listPrograms(o);
     if (progs === undefined) {
