@@ -12,15 +12,18 @@ import { MAP_TYPE } from "../sys/constants.ts";
 import { VerifierError } from "../sys/progload.ts";
 import { recordDecoder } from "../load/event-type.ts";
 import { renderMaps } from "../render/maps.ts";
+import { Link } from "../load/link.ts";
 import { parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import { err, out } from "./output.ts";
 
 const HELP = `usage: tsbpf run OBJ [--duration S] [--iface IF] [--cgroup PATH] [--uprobe-binary PATH]
-                [--uprobe-func SYMBOL] [--uprobe-pid PID] [--freq HZ] [--json-maps]
+                [--uprobe-func SYMBOL] [--uprobe-pid PID] [--freq HZ] [--sockmap MAP]
+                [--netns PATH] [--json-maps]
 
 Load OBJ, attach every autoloaded program by its section (tracepoint/, raw_tp/, tp_btf/, fentry/,
-kprobe/, uprobe/, perf_event, xdp, tc/tcx, cgroup_*…), print ring buffer and perf buffer records as
+kprobe/, uprobe/, perf_event, xdp, tc/tcx, cgroup_*…), register its struct_ops maps, print ring
+buffer and perf buffer records as
 JSON lines ({"map":…,"event":…}), and when the duration ends or on Ctrl-C detach everything and
 print every map: histogram values (a struct with a 'slots' array of log2 counters) drawn like
 bpftrace's hist(), other entries as JSON lines.
@@ -31,14 +34,18 @@ bpftrace's hist(), other entries as JSON lines.
   --uprobe-func SYM   function symbol in that binary
   --uprobe-pid PID    probe only this process
   --freq HZ           sampling frequency of perf_event programs (default 49)
+  --sockmap MAP       the object's sockmap/sockhash that sk_skb and sk_msg programs attach to
+  --netns PATH        network namespace for sk_lookup and flow_dissector programs
+                      (e.g. /proc/self/ns/net or /var/run/netns/NAME)
   --json-maps         print every map entry as JSON (no histogram drawing)
 Record types: a perf event array's BTF value type when it is a struct; else struct 'event',
 '<map>_event' or '<map without trailing s>_event' (forks → fork_event); else the only struct
 named *event* of the record's size. These are looked up in the object's BTF, then in its DWARF
 (clang keeps a struct used only through a pointer out of BTF; build with -g to keep it in
 .debug_info). Without one, records print as hex bytes.
-Programs that need a target the section cannot name (socket filters, sockmaps…) are skipped with
-a note on stderr. Exit 0 after a clean detach; 1 if loading or attaching fails; 2 on bad usage.`;
+Programs that need a target the section cannot name (socket filters; sockmap and netns programs
+without --sockmap/--netns) are skipped with a note on stderr. Exit 0 after a clean detach; 1 if
+loading or attaching fails; 2 on bad usage.`;
 
 function num(v: string | undefined, what: string, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -52,7 +59,7 @@ export const command: Command = {
   help: HELP,
   async run(argv: string[]): Promise<number> {
     const a = parseArgs(argv, {
-      values: ["--duration", "--iface", "--cgroup", "--uprobe-binary", "--uprobe-func", "--uprobe-pid", "--freq"],
+      values: ["--duration", "--iface", "--cgroup", "--uprobe-binary", "--uprobe-func", "--uprobe-pid", "--freq", "--sockmap", "--netns"],
       booleans: ["--json-maps"],
     }, "run");
     if (a.positionals.length !== 1) throw new TsbpfError("USAGE", "run: expected exactly one OBJ", {}, "see 'tsbpf run --help'");
@@ -66,6 +73,8 @@ export const command: Command = {
       ...(a.values.has("--uprobe-func") ? { uprobeFunc: a.values.get("--uprobe-func")! } : {}),
       ...(pid !== undefined ? { uprobePid: pid } : {}),
       ...(freq !== undefined ? { perfFreq: freq } : {}),
+      ...(a.values.has("--sockmap") ? { sockmap: a.values.get("--sockmap")! } : {}),
+      ...(a.values.has("--netns") ? { netns: a.values.get("--netns")! } : {}),
     };
     let coll;
     try {
@@ -84,6 +93,7 @@ export const command: Command = {
         if ("skipped" in o) err(`${o.program} (SEC("${o.section}")): not attached: ${o.skipped}\n`);
         else err(`${o.program}: attached ${o.links.map((l) => l.what).join(", ")}\n`);
       }
+      for (const s of att.structOps) err(`struct_ops ${s.map}: registered${s.handle instanceof Link ? " through a struct_ops link" : ""}\n`);
       const readers: { drain: () => void; close: () => void }[] = [];
       try {
         for (const spec of coll.object.maps) {

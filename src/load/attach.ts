@@ -10,6 +10,7 @@ import { ATTACH_TYPE, PROG_TYPE } from "../sys/constants.ts";
 import { parseCpuList, possibleCpus } from "./cpus.ts";
 import { Link, type ProgramLike } from "./link.ts";
 import type { Collection } from "./object.ts";
+import { attachAllStructOps, type StructOpsAttachment } from "./struct-ops.ts";
 import { OpenFile } from "./target.ts";
 import type { BpfMap } from "./map.ts";
 import { uprobeOffset } from "./attach-uprobe.ts";
@@ -77,7 +78,7 @@ function parseUprobeTarget(tail: string, spec: ProgramSpec): { binary: string; f
 const SKIP: Partial<Record<number, string>> = {
   [PROG_TYPE.SOCKET_FILTER]: "socket filters attach to a socket your own program opens (attachSocket(prog, socket): SO_ATTACH_BPF)",
   [PROG_TYPE.SYSCALL]: "syscall programs are run, not attached: use `tsbpf test-run`",
-  [PROG_TYPE.STRUCT_OPS]: "struct_ops programs are registered through their struct_ops map",
+  [PROG_TYPE.STRUCT_OPS]: "struct_ops programs run from their struct_ops map (registered by attachCollection / attachStructOps)",
   [PROG_TYPE.EXT]: "freplace programs need a target program",
   [PROG_TYPE.SCHED_ACT]: "tc actions attach through a tc filter (netlink)",
   [PROG_TYPE.SK_REUSEPORT]: "sk_reuseport programs attach to a SO_REUSEPORT socket group your own program opens (attachReuseport(prog, socket))",
@@ -198,12 +199,15 @@ function attachProbe(prog: ProgramLike, spec: ProgramSpec, opts: AttachOptions):
 /** Every attachment of a collection; close() detaches them all (in reverse order). */
 export class Attachments implements Disposable {
   readonly outcomes: AttachOutcome[] = [];
+  /** The collection's struct_ops maps, registered (their programs run from there). */
+  readonly structOps: StructOpsAttachment[] = [];
 
   get links(): Link[] {
     return this.outcomes.flatMap((o) => ("links" in o ? o.links : []));
   }
 
   close(): void {
+    for (const s of this.structOps.splice(0).reverse()) s.handle.close();
     for (const l of this.links.reverse()) l.close();
     this.outcomes.length = 0;
   }
@@ -223,6 +227,8 @@ export function attachCollection(coll: Collection, opts: AttachOptions = {}): At
       const r = attachBySection(prog, spec, opts, coll.maps);
       out.outcomes.push(Array.isArray(r) ? { program: name, section: spec.section, links: r } : { program: name, section: spec.section, skipped: r.skipped });
     }
+    // As libbpf's skeleton attach does: every struct_ops map is registered with the kernel.
+    out.structOps.push(...attachAllStructOps(coll));
     return out;
   } catch (e) {
     out.close();

@@ -13,7 +13,8 @@ import { afterAll, describe, expect, test } from "vitest";
 import type { Btf } from "../../btf/index.ts";
 import { compileC } from "../elf/objects.ts";
 import { structOpsLinkObject } from "../elf/struct-ops-link.ts";
-import { ROOT, haveKernelBtf, haveRoot, haveTool, run } from "../support/env.ts";
+import { ROOT, haveBun, haveKernelBtf, haveRoot, haveTool, run } from "../support/env.ts";
+import { runDuring } from "../support/run-cli.ts";
 
 const live = haveRoot() && haveKernelBtf() && haveTool("bpftool");
 const L = live ? await import("../../src/load/index.ts") : ({} as typeof import("../../src/load/index.ts"));
@@ -355,4 +356,18 @@ SEC(".struct_ops") struct tcp_congestion_ops tsbpf_some = { .ssthresh = (void *)
     }
     expect(available()).not.toContain("tsbpf_skip");
   });
+});
+
+describe.skipIf(!live || !haveBun())("tsbpf run registers the object's struct_ops for the run", () => {
+  test("struct_ops_cc: tsbpf_cc is an available congestion control only while the run lasts", async () => {
+    let during = "";
+    const r = await runDuring([join(ROOT, "fixtures/obj/struct_ops_cc.o"), "--duration", "2"], /registered/, () => {
+      during = readFileSync(AVAILABLE, "utf8");
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/struct_ops \S+: registered/);
+    expect(during.split(/\s+/)).toContain("tsbpf_cc");
+    expect(readFileSync(AVAILABLE, "utf8").split(/\s+/)).not.toContain("tsbpf_cc");
+  });
+
 });
