@@ -2,7 +2,7 @@
 // `bun bench/corpus.ts [--checks abcdef] [--json FILE] [--pin-prefix NAME] DIR...` runs each check on every .o/.elf
 // (and raw .btf) below the directories and prints agree/disagree per check with the first
 // differing line. Not part of `npm test` or `npm run bench`; it needs the native tools and, for
-// the kernel checks (d, e), root.
+// the checks that run libbpf or load (c, d, e), root and bpffs. Exit 1 if any check disagrees.
 //
 //   a  disasm      tsbpf disasm OBJ              vs llvm-objdump-19 -d OBJ (byte for byte)
 //   b  btf         tsbpf btf dump --format raw | --json | --format c  vs bpftool btf dump (raw, -j, c);
@@ -11,6 +11,7 @@
 //   d  core        tsbpf core --json vs libbpf's CO-RE debug log (same spec, candidates, patch/poison)
 //   e  load        tsbpf load vs bpftool prog loadall: verdicts (per program where they differ) and,
 //                  where both load, the kernel's translated instructions (map ids by map name)
+//                  and the program tags
 //   f  roundtrip   tsbpf disasm | tsbpf asm: the same code bytes, except fields the llvm text drops
 
 import { spawnSync } from "node:child_process";
