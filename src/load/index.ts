@@ -29,3 +29,9 @@ export { withNetns, openCurrentNetns, setns, dupFd, CLONE_NEWNET } from "../sys/
 export { AF, SOCK, IPPROTO, SOL_SOCKET, SO, MSG, type SockAddr } from "../sys/socket.ts";
 export { attachStructOps, attachAllStructOps, StructOpsRegistration, StructOpsError, type StructOpsAttachment } from "./struct-ops.ts";
 export { structOpsLayout, type StructOpsLayout } from "./struct-ops-layout.ts";
+export { probeProgramType, probeHelper, probeHelpers, probeMisc, probeBpfSyscall, MISC_FEATURES, type Probe } from "./feature.ts";
+export { probeMapType } from "./feature-maps.ts";
+export { probeKernel, type FeatureReport, type ProbeOptions } from "./feature-report.ts";
+export { dumpXlated, xlatedText, xlatedJson, readXlatedImage } from "./prog-xlated.ts";
+export { recordType, namedRecordType } from "./event-type.ts";
+export { readMapDump, mapDumpText, mapDumpJson, type MapDump } from "./map-dump.ts";
