@@ -6,12 +6,13 @@
 // count calls in .bss), and is gone once closed. Types and members the kernel lacks are typed
 // errors, refused by libbpf too.
 
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import type { Btf } from "../../btf/index.ts";
 import { compileC } from "../elf/objects.ts";
+import { openFds } from "./kernel.ts";
 import { structOpsLinkObject } from "../elf/struct-ops-link.ts";
 import { ROOT, haveBun, haveKernelBtf, haveRoot, haveTool, run } from "../support/env.ts";
 import { runDuring } from "../support/run-cli.ts";
@@ -26,7 +27,8 @@ const ccLink = () => structOpsLinkObject();
 const AVAILABLE = "/proc/sys/net/ipv4/tcp_available_congestion_control";
 
 const available = (): string[] => readFileSync(AVAILABLE, "utf8").trim().split(/\s+/);
-const fdCount = () => readdirSync("/proc/self/fd").length;
+// Kernel-object fds only: the runtime opens and closes its own fds (pipes, watchers) meanwhile.
+const fdCount = () => openFds().length;
 const bpftoolJson = <T>(...args: string[]): T => JSON.parse(run("bpftool", ["-j", ...args])) as T;
 
 interface MapShow { id: number; name: string; btf_id?: number; [k: string]: unknown }
