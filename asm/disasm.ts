@@ -7,7 +7,7 @@
 import { TsbpfError } from "../src/errors.ts";
 import { readCodeSections } from "./elf-code.ts";
 import { fieldsText, lastLlvmBranch, llvmDecodeAt } from "./print-llvm.ts";
-import { belowTopTier } from "../src/jit-tier.ts";
+import { belowTopTier, largeJob } from "../src/jit-tier.ts";
 
 /** ELF symbol types as the listing cares about them. */
 export type SymbolKind = "func" | "object" | "common" | "notype" | "other";
@@ -240,6 +240,7 @@ export function llvmRawText(bytes: Uint8Array): string {
 const guess = (codeBytes: number) => 4096 + codeBytes * 7;
 
 export function llvmRawBytes(bytes: Uint8Array, sink?: ChunkSink): Uint8Array {
+  if (bytes.length > LARGE_CODE) largeJob();
   const out = new Out(guess(bytes.length), sink);
   codeLines(out, bytes, 0, bytes.length, []);
   return out.result();
@@ -280,6 +281,7 @@ export function llvmObjdumpText(fileName: string, sections: readonly CodeSection
 
 /** llvmObjdumpText as the bytes llvm-objdump writes. */
 export function llvmObjdumpBytes(fileName: string, sections: readonly CodeSection[], sink?: ChunkSink): Uint8Array {
+  if (sections.reduce((n, s) => n + s.bytes.length, 0) > LARGE_CODE) largeJob();
   const out = new Out(guess(sections.reduce((n, s) => n + s.bytes.length, 0)), sink);
   out.text(`\n${fileName}:\tfile format elf64-bpf\n`);
   for (const s of sections) sectionInto(out, s);
@@ -320,5 +322,7 @@ export function llvmListing(bytes: Uint8Array, file: string, section?: string, s
   return code.elf ? llvmObjdumpBytes(file, code.sections, sink) : llvmRawBytes(code.sections[0].bytes, sink);
 }
 
-// One listing runs these too briefly to repay JavaScriptCore's top tier (src/jit-tier.ts).
+// One listing runs these too briefly to repay JavaScriptCore's top tier (src/jit-tier.ts), when
+// it is long enough for that tier to be tried at all (8k instructions).
+const LARGE_CODE = 1 << 16;
 belowTopTier([Out], [codeLines, dataLines, annotation, sectionInto]);

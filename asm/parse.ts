@@ -8,7 +8,7 @@ import { Lexer, type LexedLine, type Token } from "./lexer.ts";
 import { Cursor } from "./parse-cursor.ts";
 import { parseInsn } from "./parse-insn.ts";
 import { fastLine } from "./parse-fast.ts";
-import { belowTopTier } from "../src/jit-tier.ts";
+import { belowTopTier, largeJob } from "../src/jit-tier.ts";
 
 export interface Pos {
   file: string;
@@ -73,6 +73,7 @@ export function parse(text: string, opts: ParseOptions = {}): Stmt[] {
 
 /** Parse a whole text into `sink`. Throws TsbpfError(ASM_SYNTAX) at the first malformed line. */
 export function parseTo(text: string, opts: ParseOptions, sink: StmtSink): void {
+  if (text.length > LARGE_TEXT) largeJob();
   const file = opts.file ?? "<input>";
   const keep = opts.keepSource ?? true;
   const lx = new Lexer(text);
@@ -272,5 +273,8 @@ function directiveArgs(c: Cursor, line: LexedLine): DirectiveArg[] {
   return args;
 }
 
-// The line loop runs once per file: not worth JavaScriptCore's top tier (src/jit-tier.ts).
+// The line loop runs once per file: not worth JavaScriptCore's top tier (src/jit-tier.ts), applied
+// (to the parser's and assembler's registered functions) when the text is long enough for that tier
+// to be tried at all.
+const LARGE_TEXT = 1 << 17;
 belowTopTier([], [parseTo]);

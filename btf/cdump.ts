@@ -8,7 +8,7 @@ import { Layout, paddingFields, pointerSize } from "./cdump-layout.ts";
 import { BtfView, K } from "./cdump-view.ts";
 import { IDENTS, NameCounter, TAGS } from "./cdump-names.ts";
 import { COut, emptyName, nameEquals } from "./cdump-out.ts";
-import { belowTopTier } from "../src/jit-tier.ts";
+import { belowTopTier, largeJob } from "../src/jit-tier.ts";
 
 /** Ordering and emission states per type id (libbpf's btf_dump_type_aux_state). */
 const NOT_ORDERED = 0;
@@ -91,6 +91,7 @@ export function dumpCTo(btf: Btf, sink: (chunk: Uint8Array) => void): void {
 }
 
 function run(d: CDumper): COut {
+  if (d.typeCount > LARGE_BTF) largeJob();
   d.out.lit(PROLOGUE);
   for (let id = 1; id < d.typeCount; id++) d.dumpType(id);
   d.out.lit(EPILOGUE);
@@ -753,5 +754,7 @@ class CDumper {
   }
 }
 
-// One dump runs these methods too briefly to repay JavaScriptCore's top tier (see src/jit-tier.ts).
+// One dump runs these methods too briefly to repay JavaScriptCore's top tier (see src/jit-tier.ts),
+// when there are enough types for it to be tried at all.
+const LARGE_BTF = 5000;
 belowTopTier([CDumper, BtfView, Layout, COut, NameCounter], [run, paddingFields, pointerSize, emptyName, nameEquals]);

@@ -7,7 +7,7 @@ import type { Btf, RawTypes } from "./btf.ts";
 import { dumpJson, dumpRaw, intEncoding, KIND_LABEL } from "./dump-raw.ts";
 import type { StringTable } from "./strings.ts";
 import { KIND_NAMES } from "./types.ts";
-import { belowTopTier } from "../src/jit-tier.ts";
+import { belowTopTier, largeJob } from "../src/jit-tier.ts";
 
 const enc = new TextEncoder();
 const b = (s: string): Uint8Array => enc.encode(s);
@@ -427,6 +427,7 @@ export function dumpRawTo(btf: Btf, sink: (chunk: Uint8Array) => void): void {
 }
 
 function writeRaw(o: Out, btf: Btf, raw: RawTypes): void {
+  if (btf.typeCount > LARGE_BTF) largeJob();
   for (let id = btf.firstId; id < btf.typeCount; id++) writeRecord(o, btf, raw, id);
 }
 
@@ -449,6 +450,7 @@ export function dumpJsonTo(btf: Btf, sink: (chunk: Uint8Array) => void): void {
 }
 
 function writeJson(o: Out, btf: Btf, raw: RawTypes): void {
+  if (btf.typeCount > LARGE_BTF) largeJob();
   o.lit(b(`{"types":[`));
   for (let id = btf.firstId; id < btf.typeCount; id++) {
     if (id !== btf.firstId) o.ch(44);
@@ -467,5 +469,7 @@ export function dumpJsonBytes(btf: Btf): Uint8Array {
   return Buffer.concat(dumpJsonChunks(btf));
 }
 
-// One dump runs these too briefly to repay JavaScriptCore's top tier (src/jit-tier.ts).
+// One dump runs these too briefly to repay JavaScriptCore's top tier (src/jit-tier.ts), when
+// there are enough types for it to be tried at all.
+const LARGE_BTF = 5000;
 belowTopTier([Out], [writeJsonRecord, writeRecord, writeRaw, writeJson]);
