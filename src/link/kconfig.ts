@@ -89,6 +89,29 @@ function parseU64(s: string): bigint | undefined {
   return undefined;
 }
 
+let syscallWrapper: boolean | undefined;
+
+/**
+ * libbpf's answer for LINUX_HAS_SYSCALL_WRAPPER: whether a kprobe can be placed on the syscall
+ * wrapper `__x64_sys_bpf`. libbpf tries it (through the kprobe PMU, else tracefs kprobe_events);
+ * without kprobe support (CONFIG_KPROBES off) the try fails and the answer is 0. Read here from
+ * what the try depends on: a kprobe facility and the wrapper among the kernel's symbols.
+ */
+export function hasSyscallWrapper(): boolean {
+  if (syscallWrapper !== undefined) return syscallWrapper;
+  const kprobes = existsSync("/sys/bus/event_source/devices/kprobe/type")
+    || existsSync("/sys/kernel/tracing/kprobe_events") || existsSync("/sys/kernel/debug/tracing/kprobe_events");
+  let symbol = false;
+  if (kprobes) {
+    try {
+      symbol = / __x64_sys_bpf$/m.test(readFileSync("/proc/kallsyms", "latin1"));
+    } catch {
+      symbol = false;
+    }
+  }
+  return (syscallWrapper = kprobes && symbol);
+}
+
 /**
  * Fill the kconfig map's initial bytes. Returns the bytes (also stored in the MapSpec's data).
  * Strong externs without a value are an error; weak ones stay zero.
@@ -105,7 +128,7 @@ export function resolveKconfig(obj: ObjectSpec, opts: KconfigOptions = {}): Uint
   const virtuals: Record<string, bigint> = {
     LINUX_KERNEL_VERSION: BigInt(version),
     LINUX_HAS_BPF_COOKIE: version >= kernelVersionCode("5.15.0") ? 1n : 0n,
-    LINUX_HAS_SYSCALL_WRAPPER: 1n,
+    LINUX_HAS_SYSCALL_WRAPPER: hasSyscallWrapper() ? 1n : 0n,
     ...opts.virtuals,
   };
   let needConfig = false;

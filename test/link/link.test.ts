@@ -49,6 +49,17 @@ SEC("socket") int ext_prog(void *ctx) {
 }
 char LICENSE[] SEC("license") = "GPL";
 `,
+  virtuals: `
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+extern bool LINUX_HAS_SYSCALL_WRAPPER __kconfig;
+extern bool LINUX_HAS_BPF_COOKIE __kconfig;
+extern unsigned int LINUX_KERNEL_VERSION __kconfig;
+SEC("socket") int virt_prog(void *ctx) {
+  return (LINUX_HAS_SYSCALL_WRAPPER ? 100 : 200) + LINUX_HAS_BPF_COOKIE + (LINUX_KERNEL_VERSION & 1);
+}
+char LICENSE[] SEC("license") = "GPL";
+`,
   weak: `
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
