@@ -161,7 +161,7 @@ export function legacyMaps(elf: ElfFile, sec: ElfSection, file?: string): MapSpe
   const where: Where = { file, section: sec.name, offset: sec.headerOffset };
   if (syms.length === 0) return [];
   const defSize = Math.floor(sec.size / syms.length);
-  if (defSize < 20 || defSize % 4 !== 0) throw mapError(`legacy 'maps' section: ${sec.size} bytes for ${syms.length} maps is not a whole number of bpf_map_def records`, where, "each struct bpf_map_def is at least 20 bytes");
+  if (sec.size % syms.length !== 0 || defSize < 20 || defSize % 4 !== 0) throw mapError(`legacy 'maps' section: ${sec.size} bytes for ${syms.length} maps is not a whole number of bpf_map_def records`, where, "each struct bpf_map_def is at least 20 bytes");
   const dv = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
   return syms.map((s) => {
     const off = Number(s.value);
@@ -172,6 +172,14 @@ export function legacyMaps(elf: ElfFile, sec: ElfSection, file?: string): MapSpe
     spec.valueSize = dv.getUint32(off + 8, true);
     spec.maxEntries = dv.getUint32(off + 12, true);
     spec.flags = dv.getUint32(off + 16, true);
+    // Fields past struct bpf_map_def (iproute2's pinning, inner map ids…) must be zero: libbpf
+    // (0.x, the last to read this section) refused "unrecognized, non-zero options".
+    for (let b = off + 20; b < off + defSize; b++) {
+      if (sec.data[b] !== 0) {
+        throw mapError(`legacy map '${s.name}' has unrecognized, non-zero options (byte ${b - off} of its ${defSize}-byte definition)`,
+          { ...where, offset: sec.offset + b }, "only type, key_size, value_size, max_entries and map_flags are understood; define the map in .maps with BTF instead");
+      }
+    }
     return spec;
   });
 }

@@ -31,4 +31,31 @@ describe.skipIf(!haveTool("clang-19"))("legacy maps section", () => {
     const maps = linked.fixups.filter((f) => f.what === "map");
     expect(maps.map((f) => [f.target, f.new.src, Number((f.new.imm64 ?? 0n) & 0xffffffffn)])).toEqual([["second", 5, 1]]);
   });
+
+  // libbpf 0.x (the last libbpf to read this section) accepted longer definitions whose extra
+  // fields are zero and refused "unrecognized, non-zero options" otherwise.
+  const ext = (extra: number) => `
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct def_ext { unsigned int type, key_size, value_size, max_entries, map_flags, pinning, inner; };
+struct def_ext SEC("maps") ext_a = { BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, 0, 0 };
+struct def_ext SEC("maps") ext_b = { BPF_MAP_TYPE_HASH, 4, 8, 2, 0, ${extra}, 0 };
+SEC("socket") int use(void *ctx) { int k = 0; return bpf_map_lookup_elem(&ext_b, &k) ? 1 : 0; }
+char LICENSE[] SEC("license") = "GPL";
+`;
+
+  test("longer definitions: zero extra fields are accepted, non-zero ones are a typed error at their offset", () => {
+    const { zero, pinned } = compileC({ zero: ext(0), pinned: ext(2) });
+    const ok = loadObject(readFileSync(zero), { file: zero });
+    expect(ok.maps.map((m) => [m.name, m.type, m.keySize, m.valueSize, m.maxEntries])).toEqual([["ext_a", 2, 4, 4, 1], ["ext_b", 1, 4, 8, 2]]);
+    let err: unknown;
+    try {
+      loadObject(readFileSync(pinned), { file: pinned });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as { code?: string }).code).toBe("OBJ_BAD_MAP");
+    expect((err as Error).message).toMatch(/legacy map 'ext_b' has unrecognized, non-zero options \(byte 20 of its 28-byte definition\)/);
+    expect((err as { where: { offset: number } }).where.offset).toBeGreaterThan(0);
+  });
 });
