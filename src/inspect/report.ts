@@ -6,6 +6,7 @@ import { slotOffsets } from "../../asm/insn.ts";
 import type { Btf } from "../../btf/index.ts";
 import { objectCoreFixups, objectExt, summarize, type CoreFixup, type FixupSummary } from "../../btf/core/index.ts";
 import { attachTypeName, mapTypeName, progTypeName, type MapSpec, type ObjectSpec, type ProgramSpec } from "../elf/index.ts";
+import { PROG_TYPE } from "../elf/uapi.ts";
 import { linkProgram, type KernelSymbols } from "../link/index.ts";
 import { isTsbpfError } from "../errors.ts";
 import { cTypeName } from "./ctype.ts";
@@ -179,7 +180,8 @@ function programReport(p: ProgramSpec, obj: ObjectSpec, opts: InspectOptions, ex
     name: p.name,
     section: p.section,
     type: progTypeName(p.type),
-    expectedAttachType: p.expectedAttachType || p.type ? attachTypeName(p.expectedAttachType) : "",
+    // A struct_ops program's expected attach type is the index of the member it fills, not an attach type.
+    expectedAttachType: p.type === PROG_TYPE.STRUCT_OPS ? `member ${p.expectedAttachType}` : p.expectedAttachType || p.type ? attachTypeName(p.expectedAttachType) : "",
     attachTo: p.attachTo,
     autoload: p.autoload,
     flags: [...p.sectionFlags],

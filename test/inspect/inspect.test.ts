@@ -44,7 +44,7 @@ describe.skipIf(!haveRoot() || !haveTool("clang-19") || !haveKernelBtf())("tsbpf
     // (type 0); there we compare everything but the type.
     const known = (i: number) => t.defs[i]?.type !== 0;
     const ours = report.programs.map((p, i) => ({ name: p.name, section: p.section, type: known(i) ? p.type : "", attach: known(i) ? p.expectedAttachType : "", insns: p.insns }));
-    const theirs = t.defs.map((d) => ({ name: d.name, section: d.section.replace(/^\?/, ""), type: d.type ? progTypeName(d.type) : "", attach: d.type ? attachTypeName(d.attach) : "", insns: d.insnCount }));
+    const theirs = t.defs.map((d) => ({ name: d.name, section: d.section.replace(/^\?/, ""), type: d.type ? progTypeName(d.type) : "", attach: d.type === 27 /* STRUCT_OPS: a member index */ ? `member ${d.attach}` : d.type ? attachTypeName(d.attach) : "", insns: d.insnCount }));
     expect(ours).toEqual(theirs);
     // Linked size: what libbpf handed to BPF_PROG_LOAD (subprograms appended), when it got that far
     // and the kernel did not rewrite the count (libbpf sends linked code before the verifier sees it).
