@@ -23,6 +23,8 @@ export interface BtfLayout {
   hdrLen: number;
   /** Strings before types (legal, rare). */
   stringsFirst: boolean;
+  /** The kind-layout section's bytes and whether it came before the types and the strings. */
+  kindLayout?: { bytes: Uint8Array; beforeTypes: boolean; beforeStrings: boolean };
 }
 
 export interface BtfInit {

@@ -179,26 +179,42 @@ export function encodeBtf(btf: Btf, opts: EncodeOptions = {}): Uint8Array {
   let p = 0;
   for (const t of btf.types()) p = writeRecord(w, p, t, btf.strings);
   const strings = btf.strings.bytes;
-  const hdrLen = Math.max(BTF_HEADER_LEN, btf.layout.hdrLen);
+  const kl = btf.layout.kindLayout;
+  const hdrLen = Math.max(kl ? BTF_HEADER_LEN + 8 : BTF_HEADER_LEN, btf.layout.hdrLen);
   const typeLen = nwords * 4;
-  const out = new Uint8Array(hdrLen + typeLen + strings.length);
+  const layoutLen = kl?.bytes.length ?? 0;
+  const out = new Uint8Array(hdrLen + typeLen + strings.length + layoutLen);
   const dv = new DataView(out.buffer);
   const le = (opts.endian ?? btf.endian) === "little";
-  // Strings first only when the type section after them stays 4-byte aligned (as parsed).
-  const stringsFirst = btf.layout.stringsFirst && strings.length % 4 === 0;
-  const typeOff = stringsFirst ? strings.length : 0;
-  const strOff = stringsFirst ? 0 : typeLen;
+  // Sections in the order they were parsed in; the type section must stay 4-byte aligned, else
+  // it goes first.
+  const order: ("types" | "strings" | "layout")[] = btf.layout.stringsFirst ? ["strings", "types"] : ["types", "strings"];
+  if (kl) order.splice(kl.beforeTypes && kl.beforeStrings ? 0 : kl.beforeTypes || kl.beforeStrings ? 1 : 2, 0, "layout");
+  const size = { types: typeLen, strings: strings.length, layout: layoutLen };
+  const offsets = (o: typeof order) => {
+    const at = { types: 0, strings: 0, layout: 0 };
+    let p = 0;
+    for (const k of o) { at[k] = p; p += size[k]; }
+    return at;
+  };
+  let at = offsets(order);
+  if (at.types % 4 !== 0) at = offsets(["types", ...order.filter((k) => k !== "types")]);
   dv.setUint16(0, BTF_MAGIC, le);
   dv.setUint8(2, 1);
   dv.setUint8(3, 0);
   dv.setUint32(4, hdrLen, le);
-  dv.setUint32(8, typeOff, le);
+  dv.setUint32(8, at.types, le);
   dv.setUint32(12, typeLen, le);
-  dv.setUint32(16, strOff, le);
+  dv.setUint32(16, at.strings, le);
   dv.setUint32(20, strings.length, le);
+  if (kl) {
+    dv.setUint32(24, at.layout, le);
+    dv.setUint32(28, layoutLen, le);
+    out.set(kl.bytes, hdrLen + at.layout);
+  }
   const hostLittle = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  if (le === hostLittle) out.set(new Uint8Array(w.buffer, 0, typeLen), hdrLen + typeOff);
-  else for (let i = 0; i < nwords; i++) dv.setUint32(hdrLen + typeOff + i * 4, w[i], le);
-  out.set(strings, hdrLen + strOff);
+  if (le === hostLittle) out.set(new Uint8Array(w.buffer, 0, typeLen), hdrLen + at.types);
+  else for (let i = 0; i < nwords; i++) dv.setUint32(hdrLen + at.types + i * 4, w[i], le);
+  out.set(strings, hdrLen + at.strings);
   return out;
 }

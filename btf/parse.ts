@@ -47,16 +47,27 @@ export function parseHeader(bytes: Uint8Array, opts: ParseOptions = {}): { heade
     typeLen: dv.getUint32(12, le),
     strOff: dv.getUint32(16, le),
     strLen: dv.getUint32(20, le),
+    layoutOff: 0,
+    layoutLen: 0,
   };
   if (header.version !== BTF_VERSION) throw bad(`unsupported BTF version ${header.version}`, 2);
   if (header.flags !== 0) throw bad(`unsupported BTF flags 0x${header.flags.toString(16)}`, 3);
   if (header.hdrLen < BTF_HEADER_LEN || header.hdrLen > bytes.length) {
     throw bad(`header length ${header.hdrLen} is outside 24..${bytes.length}`, 4);
   }
-  for (let i = BTF_HEADER_LEN; i < header.hdrLen; i++) {
+  // A 32-byte header adds the kind-layout section (layout_off, layout_len), which newer libbpf and
+  // pahole write to describe each kind's record size; bytes past a known header must be zero.
+  if (header.hdrLen >= BTF_HEADER_LEN + 8) {
+    header.layoutOff = dv.getUint32(24, le);
+    header.layoutLen = dv.getUint32(28, le);
+  }
+  for (let i = header.hdrLen >= BTF_HEADER_LEN + 8 ? BTF_HEADER_LEN + 8 : BTF_HEADER_LEN; i < header.hdrLen; i++) {
     if (bytes[i] !== 0) throw bad(`unknown non-zero header field at byte ${i}`, i, "BTF from a newer kernel?");
   }
   const data = bytes.length - header.hdrLen;
+  if (header.layoutLen > 0) {
+    if (header.layoutOff + header.layoutLen > data) throw bad(`kind layout section ${header.layoutOff}+${header.layoutLen} runs past the end of the BTF data (${data} bytes)`, 24);
+  }
   if (header.typeOff % 4 !== 0) throw bad(`type section offset ${header.typeOff} is not 4-byte aligned`, 8);
   if (header.typeLen % 4 !== 0) throw bad(`type section length ${header.typeLen} is not a multiple of 4`, 12);
   if (header.typeOff + header.typeLen > data) {
@@ -65,12 +76,18 @@ export function parseHeader(bytes: Uint8Array, opts: ParseOptions = {}): { heade
   if (header.strOff + header.strLen > data) {
     throw bad(`string section ${header.strOff}+${header.strLen} runs past the end of the BTF data (${data} bytes)`, 16);
   }
-  // The kernel accepts the two sections only back to back, in either order, filling the blob.
-  const [first, second] = header.typeOff <= header.strOff ? [[header.typeOff, header.typeLen], [header.strOff, header.strLen]] : [[header.strOff, header.strLen], [header.typeOff, header.typeLen]];
-  if (first[0] !== 0 || first[0] + first[1] !== second[0]) {
-    throw bad(`type section ${header.typeOff}+${header.typeLen} and string section ${header.strOff}+${header.strLen} overlap or leave a gap`, 8);
+  // The kernel accepts the sections only back to back, in any order, filling the blob.
+  const sections = [[header.typeOff, header.typeLen], [header.strOff, header.strLen]];
+  if (header.layoutLen > 0) sections.push([header.layoutOff, header.layoutLen]);
+  sections.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let end = 0;
+  for (const [off, len] of sections) {
+    if (off !== end) {
+      throw bad(`type section ${header.typeOff}+${header.typeLen}, string section ${header.strOff}+${header.strLen}${header.layoutLen ? ` and kind layout section ${header.layoutOff}+${header.layoutLen}` : ""} overlap or leave a gap`, 8);
+    }
+    end = off + len;
   }
-  if (second[0] + second[1] !== data) throw bad(`${data - second[0] - second[1]} bytes follow the BTF sections`, header.hdrLen + second[0] + second[1]);
+  if (end !== data) throw bad(`${data - end} bytes follow the BTF sections`, header.hdrLen + end);
   return { header, endian };
 }
 
@@ -98,7 +115,10 @@ export function parseBtf(bytes: Uint8Array, opts: ParseOptions = {}): Btf {
   const words = typeWords(bytes, typeStart, header.typeLen, endian);
   const offsets = indexTypes(words, strTotal, base ? base.typeCount : 1, fileOffset + typeStart, opts.file);
   const raw: RawTypes = { words, offsets, fileOffset: fileOffset + typeStart };
-  return Btf.fromRaw({ strings, base, endian, layout: { hdrLen: header.hdrLen, stringsFirst: header.strOff < header.typeOff } }, raw);
+  const kindLayout = header.layoutLen > 0
+    ? { bytes: bytes.subarray(header.hdrLen + header.layoutOff, header.hdrLen + header.layoutOff + header.layoutLen), beforeTypes: header.layoutOff < header.typeOff, beforeStrings: header.layoutOff < header.strOff }
+    : undefined;
+  return Btf.fromRaw({ strings, base, endian, layout: { hdrLen: header.hdrLen, stringsFirst: header.strOff < header.typeOff, ...(kindLayout ? { kindLayout } : {}) } }, raw);
 }
 
 /** The type section as host-order 32-bit words: a view when aligned and same-endian, else a copy. */

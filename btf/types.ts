@@ -270,6 +270,9 @@ export interface BtfHeader {
   typeLen: number;
   strOff: number;
   strLen: number;
+  /** The kind-layout section (a 32-byte header's layout_off/layout_len; newer libbpf writes it). */
+  layoutOff: number;
+  layoutLen: number;
 }
 
 export type Endian = "little" | "big";

@@ -199,9 +199,12 @@ describe("section layouts", () => {
     }
   });
 
-  it("a non-zero byte in a longer header is refused at its offset", () => {
-    const b = blob(32, false).slice();
-    b[29] = 1;
-    expect(() => parseBtf(b)).toThrow(/non-zero header field at byte 29/);
+  it("a non-zero byte past the known header (32 bytes with the kind-layout fields) is refused at its offset", () => {
+    const b = blob(40, false).slice();
+    b[33] = 1;
+    expect(() => parseBtf(b)).toThrow(/non-zero header field at byte 33/);
+    const c = blob(32, false).slice();
+    c[29] = 1; // layout_len 256 at layout_off 0: a section that is not there
+    expect(() => parseBtf(c)).toThrow(/kind layout section 0\+256 runs past the end/);
   });
 });
