@@ -5,7 +5,8 @@
 
 import { readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import type { Insn } from "../../asm/insn.ts";
+import { joinImm64, type Insn } from "../../asm/insn.ts";
+import { PSEUDO, isLdImm64 } from "../../asm/opcodes.ts";
 import { createRequire } from "node:module";
 import { parseBtfExt } from "../../btf/ext.ts";
 import type { Btf, BtfExt } from "../../btf/index.ts";
@@ -267,12 +268,32 @@ function fillSlots(coll: Collection, obj: ObjectSpec, maps: BpfMap[], type: numb
   });
 }
 
+/**
+ * The linker names maps by index (MAP_IDX / MAP_IDX_VALUE); libbpf sends MAP_FD / MAP_VALUE with the
+ * map's fd in imm. The kernel zeroes imm only for the fd forms when it computes the program tag, so
+ * sending what libbpf sends is what makes our tags (and bpf_prog_<tag> call names) equal libbpf's.
+ */
+export function mapRefsToFds(insns: readonly Insn[], maps: readonly { fd: number }[]): Insn[] {
+  return insns.map((insn, i) => {
+    if (!isLdImm64(insn.op) || (insn.src !== PSEUDO.MAP_IDX && insn.src !== PSEUDO.MAP_IDX_VALUE)) return insn;
+    const v = insn.imm64 ?? BigInt(insn.imm >>> 0);
+    const idx = Number(v & 0xffffffffn);
+    const map = maps[idx];
+    if (!map) {
+      throw new TsbpfError("LOAD_BAD_INPUT", `instruction ${i} refers to map index ${idx}, but the object has ${maps.length} maps`, { insn: i },
+        "the linker emitted a map index out of range: report this object");
+    }
+    const src = insn.src === PSEUDO.MAP_IDX ? PSEUDO.MAP_FD : PSEUDO.MAP_VALUE;
+    return { ...insn, src, imm: map.fd, imm64: joinImm64(map.fd, Number(v >> 32n)) };
+  });
+}
+
 function loadOne(p: ProgramSpec, insns: Insn[], linked: LinkedProgram, btfId: number, maps: BpfMap[], btf: BtfHandle | undefined, ext: BtfExt | undefined, logLevel: number): Program {
   const withInfo = btf !== undefined && ext !== undefined && linked.funcInfo.length > 0;
   try {
     return Program.load({
       type: p.type,
-      insns,
+      insns: mapRefsToFds(insns, maps),
       license: p.license,
       name: p.name.slice(0, 15),
       expectedAttachType: p.expectedAttachType,
@@ -280,7 +301,6 @@ function loadOne(p: ProgramSpec, insns: Insn[], linked: LinkedProgram, btfId: nu
       flags: p.progFlags,
       // libbpf sends the running kernel's version when the object has no 'version' section.
       kernVersion: p.kernelVersion || runningVersionCode(),
-      maps,
       logLevel,
       ...(withInfo ? {
         btf,

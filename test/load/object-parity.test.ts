@@ -2,10 +2,10 @@
 // fixtures) libbpf's bpf() calls are traced (test/load/object-trace.c) and ours recorded by a door.
 // Same verdict (and errno, and failing program); the BTF bytes sent to BTF_LOAD identical; every
 // MAP_CREATE with identical attributes; identical initial values, slot writes and freezes; every
-// PROG_LOAD with identical attributes and instructions (map references compared by map name).
+// PROG_LOAD with identical attributes and instructions (map fds, as libbpf sends them, compared by map name).
 // Then the kernel's view: objects loaded by `bpftool prog loadall` and by us hold the same
-// translated instructions (xlated bytes from the kernel, map ids compared by map name), and
-// bpftool's own xlated dump of both is the same.
+// translated instructions (xlated bytes from the kernel, map ids compared by map name) and the
+// same program tags, and bpftool's own xlated dump of both is the same.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -71,16 +71,20 @@ function freezeView(t: Trace) {
   return t.freezes.map((fd) => mapOf.get(fd)).filter((n) => n !== undefined && !probe(n)).sort();
 }
 
-/** PROG_LOAD instructions with ld_imm64 map references replaced by "map NAME +off" markers. */
-function insnView(insns: Uint8Array, mapName: (src: number, imm: number) => string | undefined): string[] {
+/**
+ * PROG_LOAD instructions with ld_imm64 map references by fd (MAP_FD / MAP_VALUE, what libbpf sends)
+ * replaced by "map NAME +off" markers. Any other ld_imm64 (MAP_IDX included) stays raw bytes, so an
+ * index where libbpf puts an fd is a difference, as it is for the kernel's program tag.
+ */
+function insnView(insns: Uint8Array, mapName: (fd: number) => string | undefined): string[] {
   const out: string[] = [];
   const dv = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
   for (let at = 0; at < insns.length; at += 8) {
     const op = insns[at], src = insns[at + 1] >> 4;
     if (op === 0x18 && at + 16 <= insns.length) {
-      if (src === 1 || src === 2 || src === 5 || src === 6) {
-        const kind = src === 1 || src === 5 ? "fd" : "value";
-        out.push(`ld_imm64 r${insns[at + 1] & 15} map ${kind} ${mapName(src, dv.getInt32(at + 4, true))} +${dv.getUint32(at + 12, true)}`);
+      if (src === 1 || src === 2) {
+        const kind = src === 1 ? "fd" : "value";
+        out.push(`ld_imm64 r${insns[at + 1] & 15} map ${kind} ${mapName(dv.getInt32(at + 4, true)) ?? "?"} +${dv.getUint32(at + 12, true)}`);
       } else out.push(hex(insns.subarray(at, at + 16)));
       at += 8;
     } else out.push(hex(insns.subarray(at, at + 8)));
@@ -88,7 +92,7 @@ function insnView(insns: Uint8Array, mapName: (src: number, imm: number) => stri
   return out;
 }
 
-function progView(t: Trace, mapName: (src: number, imm: number) => string | undefined) {
+function progView(t: Trace, mapName: (fd: number) => string | undefined) {
   // The first attempt of each program (a rejected load is retried with a log by both).
   return t.progs.filter((p) => !probe(p.name) && p.logLevel === 0).map((p) => ({
     name: p.name, type: p.type, attach: p.attach, flags: p.flags, attachBtfId: p.attachBtfId, kernVersion: p.kernVersion,
@@ -106,10 +110,8 @@ function compare(theirs: Trace, ours: Ours): void {
   expect(mapView(ours.trace)).toEqual(mapView(theirs));
   expect(updateView(ours.trace)).toEqual(updateView(theirs));
   expect(freezeView(ours.trace)).toEqual(freezeView(theirs));
-  const theirName = fdNames(theirs, "map");
-  const theirMap = (_src: number, fd: number) => theirName(fd);
-  const ourMap = (src: number, idx: number) => (src >= 5 ? ours.obj.maps[idx]?.name.slice(0, 15) : undefined);
-  const tv = progView(theirs, theirMap), ov = progView(ours.trace, ourMap);
+  // Map fds differ between the two runs: each side's fds are named by that side's MAP_CREATE calls.
+  const tv = progView(theirs, fdNames(theirs, "map")), ov = progView(ours.trace, fdNames(ours.trace, "map"));
   expect(ov.map((p) => p.name)).toEqual(tv.map((p) => p.name));
   for (let i = 0; i < tv.length; i++) expect(ov[i]).toEqual(tv[i]);
 }
@@ -176,6 +178,7 @@ describe.skipIf(!haveRoot() || !haveTool("bpftool") || !haveKernelBtf())("kernel
   afterAll(() => rmSync(pinDir, { recursive: true, force: true }));
   const objects = fixtureObjects();
   let bpftoolDumps = 0;
+  let tagsCompared = 0;
 
   // bpftool re-reads /proc/kallsyms for every dump (~0.3 s): its text rendering is compared on every
   // third object; the kernel's xlated bytes on all of them.
@@ -210,6 +213,10 @@ describe.skipIf(!haveRoot() || !haveTool("bpftool") || !haveKernelBtf())("kernel
       for (const [pname, prog] of ours.programs) {
         using theirs = Program.fromPin(join(dir, pname));
         expect(normalisedXlated(progXlated(prog.fd), mapNames)).toEqual(normalisedXlated(progXlated(theirs.fd), mapNames));
+        // The kernel's tag hashes the instructions as loaded (map fd imms zeroed): equal only if we sent what libbpf sent.
+        expect(prog.tag, `${pname} tag`).toMatch(/^[0-9a-f]{16}$/);
+        expect(prog.tag, `${pname} tag`).toBe(theirs.tag);
+        tagsCompared++;
         batch.push(`prog dump xlated id ${prog.id}`, `prog dump xlated pinned ${join(dir, pname)}`);
       }
       if (!render) return;
@@ -228,6 +235,7 @@ describe.skipIf(!haveRoot() || !haveTool("bpftool") || !haveKernelBtf())("kernel
 
   test("compared a meaningful number of programs", () => {
     expect(bpftoolDumps).toBeGreaterThan(15);
+    expect(tagsCompared).toBeGreaterThan(40);
   });
 });
 
