@@ -142,8 +142,16 @@ export function parseInsnText(text: string, file = "<input>"): Insn {
   return (insns[0] as { insn: Insn }).insn;
 }
 
+/** llvm-objdump's section header, matched on the raw line: names may hold '//' or '?' ("uprobe//bin/sh:f", "?tc"). */
+const SECTION_HEADER = /^Disassembly of section (.+):\s*$/;
+
 function parseLine(line: LexedLine, file: string, keep: boolean, out: StmtSink, last: () => Insn | undefined): void {
   const toks = line.tokens;
+  const header = SECTION_HEADER.exec(line.text);
+  if (header) {
+    out.directive(".section", [{ text: header[1], tokens: [], column: 24 }], { file, line: line.line, column: 1 });
+    return;
+  }
   if (line.bad) {
     throw new TsbpfError("ASM_SYNTAX", `unexpected character '${line.bad.ch}'`, { file, line: line.line, column: line.bad.col },
       line.bad.ch === '"' ? "unterminated string literal" : undefined);
