@@ -13,6 +13,11 @@ export interface DecodeOptions {
   fileOffset?: number;
   section?: string;
   file?: string;
+  /**
+   * The bytes are big-endian BPF (clang -target bpfeb): off and imm are big-endian and the
+   * register byte holds dst in its high nibble, src in its low. The Insn values are the same.
+   */
+  bigEndian?: boolean;
 }
 
 export function hexSlot(bytes: Uint8Array, at: number, n = INSN_SIZE): string {
@@ -44,10 +49,13 @@ export function decodeAt(bytes: Uint8Array, slot: number, opts?: DecodeOptions):
   if (at + INSN_SIZE > bytes.length) {
     return fail(`truncated instruction: ${bytes.length - at} trailing bytes`, "BPF code is a sequence of 8-byte instructions; the section length must be a multiple of 8");
   }
+  const le = opts?.bigEndian !== true;
   const dv = new DataView(bytes.buffer, bytes.byteOffset + at, INSN_SIZE);
   const op = dv.getUint8(0);
   const regs = dv.getUint8(1);
-  const insn: Insn = { op, dst: regs & 0x0f, src: regs >> 4, off: dv.getInt16(2, true), imm: dv.getInt32(4, true) };
+  const insn: Insn = le
+    ? { op, dst: regs & 0x0f, src: regs >> 4, off: dv.getInt16(2, true), imm: dv.getInt32(4, true) }
+    : { op, dst: regs >> 4, src: regs & 0x0f, off: dv.getInt16(2, false), imm: dv.getInt32(4, false) };
   if (!opDesc(op)) {
     return fail(`unknown opcode 0x${op.toString(16).padStart(2, "0")}`, "this byte is not an eBPF opcode: the data may not be BPF code, or it is offset from an instruction boundary");
   }
@@ -58,10 +66,10 @@ export function decodeAt(bytes: Uint8Array, slot: number, opts?: DecodeOptions):
     return fail("ld_imm64 is missing its second slot", "a 64-bit immediate load spans two 8-byte slots; the code ends after the first", 1);
   }
   const hi = new DataView(bytes.buffer, bytes.byteOffset + at + INSN_SIZE, INSN_SIZE);
-  if (hi.getUint8(0) !== 0 || hi.getUint8(1) !== 0 || hi.getInt16(2, true) !== 0) {
+  if (hi.getUint8(0) !== 0 || hi.getUint8(1) !== 0 || hi.getInt16(2, le) !== 0) {
     return fail("ld_imm64 second slot must have zero opcode, registers and offset", "the second half of a 64-bit immediate load carries only the upper 32 bits of the value", 2);
   }
-  insn.imm64 = joinImm64(insn.imm, hi.getInt32(4, true));
+  insn.imm64 = joinImm64(insn.imm, hi.getInt32(4, le));
   return { ok: true, insn, slots: 2 };
 }
 

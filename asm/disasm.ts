@@ -26,6 +26,8 @@ export interface CodeSection {
   bytes: Uint8Array;
   /** Symbols defined in this section, in symbol-table order; sections, files and nameless ones left out. */
   symbols: readonly CodeSymbol[];
+  /** The code is big-endian BPF (clang -target bpfeb); absent or false for the usual little-endian. */
+  bigEndian?: boolean;
 }
 
 const TWO64 = 1n << 64n;
@@ -229,20 +231,76 @@ function codeLines(out: Out, bytes: Uint8Array, start: number, end: number, syms
   }
 }
 
+/**
+ * codeLines for big-endian code, kept apart so the little-endian loop stays as it is. LLVM reads the
+ * register byte with dst in the high nibble and off, imm (and ld_imm64's upper half) big-endian;
+ * the bytes still print in file order.
+ */
+function codeLinesBE(out: Out, bytes: Uint8Array, start: number, end: number, syms: readonly CodeSymbol[]): void {
+  let at = start;
+  const size = bytes.length;
+  while (at < end) {
+    const b0 = bytes[at];
+    if (b0 === 0) {
+      let z = at;
+      while (z < end && bytes[z] === 0) z++;
+      if (z - at >= 8) {
+        out.ascii("\t\t...\n");
+        at += (z - at) & ~3;
+        continue;
+      }
+    }
+    out.padded(Math.floor(at / 8), 8);
+    out.byte(COLON);
+    out.byte(TAB);
+    let n = 1;
+    let text: string | undefined;
+    let branch: number | undefined;
+    if (size - at >= 8) {
+      n = 8;
+      const dst = bytes[at + 1] >> 4;
+      const src = bytes[at + 1] & 15;
+      const off = ((bytes[at + 2] << 8) | bytes[at + 3]) << 16 >> 16;
+      const imm = (bytes[at + 4] << 24) | (bytes[at + 5] << 16) | (bytes[at + 6] << 8) | bytes[at + 7];
+      if (b0 !== 0x18) {
+        text = fieldsText(b0, dst, src, off, imm);
+        branch = text === undefined ? undefined : lastLlvmBranch();
+      } else if (fieldsText(b0, dst, src, off, imm, 0n) !== undefined) {
+        // As in llvmDecodeAt: a first half LLVM accepts with no room for the second costs one byte.
+        if (size - at < 16) n = 1;
+        else {
+          n = 16;
+          const hi = (bytes[at + 12] << 24) | (bytes[at + 13] << 16) | (bytes[at + 14] << 8) | bytes[at + 15];
+          text = fieldsText(b0, dst, src, off, imm, (BigInt(hi >>> 0) << 32n) | BigInt(imm >>> 0));
+        }
+      }
+    }
+    out.hex(bytes, at, n);
+    out.byte(TAB);
+    if (text === undefined) out.ascii("<unknown>");
+    else {
+      out.ascii(text);
+      if (branch !== undefined && syms.length > 0) out.text(annotation(syms, at + 8 + branch * 8));
+    }
+    out.byte(NL);
+    at += n;
+  }
+}
+
 const dec = new TextDecoder();
 
 /** llvm-objdump-style lines for raw code with no symbols (and so no branch annotations). */
-export function llvmRawText(bytes: Uint8Array): string {
-  return dec.decode(llvmRawBytes(bytes));
+export function llvmRawText(bytes: Uint8Array, bigEndian = false): string {
+  return dec.decode(llvmRawBytes(bytes, undefined, bigEndian));
 }
 
 // A listing line is about 45-60 bytes per 8-byte instruction.
 const guess = (codeBytes: number) => 4096 + codeBytes * 7;
 
-export function llvmRawBytes(bytes: Uint8Array, sink?: ChunkSink): Uint8Array {
+export function llvmRawBytes(bytes: Uint8Array, sink?: ChunkSink, bigEndian = false): Uint8Array {
   if (bytes.length > LARGE_CODE) largeJob();
   const out = new Out(guess(bytes.length), sink);
-  codeLines(out, bytes, 0, bytes.length, []);
+  (bigEndian ? codeLinesBE : codeLines)(out, bytes, 0, bytes.length, []);
   return out.result();
 }
 
@@ -263,6 +321,7 @@ function sectionInto(out: Out, sec: CodeSection): void {
     printed = true;
     out.text(`\n${start.toString(16).padStart(16, "0")} <${head.name}>:\n`);
     if (head.kind === "object" || head.kind === "common") dataLines(out, sec.bytes, start, end);
+    else if (sec.bigEndian === true) codeLinesBE(out, sec.bytes, start, end, syms);
     else codeLines(out, sec.bytes, start, end, syms);
   }
 }
@@ -274,7 +333,7 @@ export function llvmSectionText(sec: CodeSection): string {
   return dec.decode(out.result());
 }
 
-/** The whole of `llvm-objdump-19 -d FILE` for a little-endian BPF object with these code sections. */
+/** The whole of `llvm-objdump-19 -d FILE` for a BPF object (either byte order) with these code sections. */
 export function llvmObjdumpText(fileName: string, sections: readonly CodeSection[]): string {
   return dec.decode(llvmObjdumpBytes(fileName, sections));
 }
@@ -293,16 +352,31 @@ export function looksLikeElf(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
 }
 
-/** The code of a file: an ELF object's executable sections, or one section "raw" holding all the bytes. */
-export function codeOfFile(bytes: Uint8Array, file?: string): { elf: boolean; sections: CodeSection[] } {
-  if (!looksLikeElf(bytes)) return { elf: false, sections: [{ name: "raw", bytes, symbols: [] }] };
+/** Byte order of raw input (an ELF object says its own). */
+export type Endian = "little" | "big";
+
+/**
+ * The code of a file: an ELF object's executable sections, or one section "raw" holding all the
+ * bytes in the byte order `endian` (little unless said). An ELF object whose byte order differs
+ * from an explicit `endian` is a usage error rather than a silent choice of one.
+ */
+export function codeOfFile(bytes: Uint8Array, file?: string, endian?: Endian): { elf: boolean; sections: CodeSection[] } {
+  if (!looksLikeElf(bytes)) {
+    const raw: CodeSection = { name: "raw", bytes, symbols: [] };
+    if (endian === "big") raw.bigEndian = true;
+    return { elf: false, sections: [raw] };
+  }
+  if (endian !== undefined && bytes.length > 5 && (bytes[5] === 1 || bytes[5] === 2) && (bytes[5] === 2) !== (endian === "big")) {
+    const is = bytes[5] === 2 ? "big" : "little";
+    throw new TsbpfError("USAGE", `--endian ${endian}: ${file ?? "the input"} is a ${is}-endian ELF object`, { ...(file !== undefined ? { file } : {}), offset: 5 }, "an ELF object gives its own byte order; --endian is for raw input (drop it)");
+  }
   return { elf: true, sections: readCodeSections(bytes, file) };
 }
 
 
 /** The code of a file, narrowed to one section when asked; a missing section is a usage error. */
-export function selectCode(bytes: Uint8Array, file: string, section?: string): { elf: boolean; sections: CodeSection[] } {
-  const code = codeOfFile(bytes, file);
+export function selectCode(bytes: Uint8Array, file: string, section?: string, endian?: Endian): { elf: boolean; sections: CodeSection[] } {
+  const code = codeOfFile(bytes, file, endian);
   if (section === undefined) return code;
   if (!code.elf) throw new TsbpfError("USAGE", `--section ${section}: ${file} is raw code, not an ELF object`, { file }, "raw input has no sections; drop --section");
   const sections = code.sections.filter((s) => s.name === section);
@@ -317,12 +391,13 @@ export function selectCode(bytes: Uint8Array, file: string, section?: string): {
  * `tsbpf disasm FILE [--section S]` in the llvm syntax: llvm-objdump -d's bytes for an object, bare
  * lines for raw code. With a `sink`, full chunks go to it as they are made and the rest is returned.
  */
-export function llvmListing(bytes: Uint8Array, file: string, section?: string, sink?: ChunkSink): Uint8Array {
-  const code = selectCode(bytes, file, section);
-  return code.elf ? llvmObjdumpBytes(file, code.sections, sink) : llvmRawBytes(code.sections[0].bytes, sink);
+export function llvmListing(bytes: Uint8Array, file: string, section?: string, sink?: ChunkSink, endian?: Endian): Uint8Array {
+  const code = selectCode(bytes, file, section, endian);
+  const raw = code.sections[0];
+  return code.elf ? llvmObjdumpBytes(file, code.sections, sink) : llvmRawBytes(raw.bytes, sink, raw.bigEndian === true);
 }
 
 // One listing runs these too briefly to repay JavaScriptCore's top tier (src/jit-tier.ts), when
 // it is long enough for that tier to be tried at all (8k instructions).
 const LARGE_CODE = 1 << 16;
-belowTopTier([Out], [codeLines, dataLines, annotation, sectionInto]);
+belowTopTier([Out], [codeLines, codeLinesBE, dataLines, annotation, sectionInto]);

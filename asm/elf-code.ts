@@ -1,5 +1,5 @@
-// Just enough ELF for a disassembler: the executable sections of a little-endian ELF64 object and
-// the symbols defined in them, read straight from the section headers and .symtab with every
+// Just enough ELF for a disassembler: the executable sections of an ELF64 object (either byte
+// order: bpfel or bpfeb) and the symbols defined in them, read straight from the section headers and .symtab with every
 // offset bounds-checked. `tsbpf disasm` uses this instead of src/elf (whose elfy dependency costs
 // more start-up time than a whole small disassembly); test/asm/elf-code.test.ts holds the two equal.
 
@@ -33,15 +33,16 @@ export function readCodeSections(bytes: Uint8Array, file?: string): CodeSection[
   if (len < 64) fail("ELF_BAD_HEADER", `file is ${len} bytes, shorter than an ELF64 header (64)`, 0, "this is not a complete ELF object; was it truncated?");
   if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) fail("ELF_BAD_HEADER", "bad ELF magic", 0, "not an ELF file");
   if (bytes[4] !== 2) fail("ELF_BAD_HEADER", `ELF class ${bytes[4]} is not ELFCLASS64`, 4, "BPF objects are 64-bit ELF");
-  if (bytes[5] === 2) fail("ELF_UNSUPPORTED", "big-endian ELF (bpfeb) is not supported", 5, "build with -target bpf or -target bpfel");
-  if (bytes[5] !== 1) fail("ELF_BAD_HEADER", `ELF data encoding ${bytes[5]} is not ELFDATA2LSB`, 5, "the ident bytes are corrupt");
+  if (bytes[5] !== 1 && bytes[5] !== 2) fail("ELF_BAD_HEADER", `ELF data encoding ${bytes[5]} is neither ELFDATA2LSB (1) nor ELFDATA2MSB (2)`, 5, "the ident bytes are corrupt");
+  // Every multi-byte field, headers and instructions alike, is in this byte order (bpfeb: big).
+  const le = bytes[5] === 1;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
-  const machine = dv.getUint16(18, true);
+  const machine = dv.getUint16(18, le);
   if (machine !== 247 && machine !== 0) fail("ELF_BAD_HEADER", `e_machine ${machine} is not EM_BPF (247)`, 18, "this object was built for another architecture");
-  const shoff = dv.getBigUint64(40, true);
-  const shentsize = dv.getUint16(58, true);
-  const shnum = dv.getUint16(60, true);
-  const shstrndx = dv.getUint16(62, true);
+  const shoff = dv.getBigUint64(40, le);
+  const shentsize = dv.getUint16(58, le);
+  const shnum = dv.getUint16(60, le);
+  const shstrndx = dv.getUint16(62, le);
   if (shoff === 0n || shnum === 0) fail("ELF_BAD_HEADER", "the object has no section header table (or uses extended numbering)", 40, "a BPF object needs sections");
   if (shentsize !== 64) fail("ELF_BAD_HEADER", `e_shentsize ${shentsize} is not 64`, 58, "the header is corrupt");
   if (shoff + BigInt(shnum) * 64n > BigInt(len)) fail("ELF_BAD_HEADER", `section header table (offset ${shoff}, ${shnum} entries) runs past the end of the ${len}-byte file`, 40, "the file is truncated");
@@ -50,15 +51,15 @@ export function readCodeSections(bytes: Uint8Array, file?: string): CodeSection[
   const sh: Shdr[] = [];
   for (let i = 0; i < shnum; i++) {
     const at = Number(shoff) + i * 64;
-    const type = dv.getUint32(at + 4, true);
-    const off = dv.getBigUint64(at + 24, true);
-    const size = dv.getBigUint64(at + 32, true);
+    const type = dv.getUint32(at + 4, le);
+    const off = dv.getBigUint64(at + 24, le);
+    const size = dv.getBigUint64(at + 32, le);
     if (type !== SHT_NOBITS && type !== 0 && off + size > BigInt(len)) {
       fail("ELF_BAD_SECTION", `section ${i}: contents (offset ${off}, size ${size}) run past the end of the ${len}-byte file`, at + 24, "the file is truncated or the section header is corrupt");
     }
     sh.push({
-      name: dv.getUint32(at, true), type, flags: dv.getBigUint64(at + 8, true), offset: Number(off),
-      size: type === SHT_NOBITS ? 0 : Number(size), link: dv.getUint32(at + 40, true), entsize: Number(dv.getBigUint64(at + 56, true)), at,
+      name: dv.getUint32(at, le), type, flags: dv.getBigUint64(at + 8, le), offset: Number(off),
+      size: type === SHT_NOBITS ? 0 : Number(size), link: dv.getUint32(at + 40, le), entsize: Number(dv.getBigUint64(at + 56, le)), at,
     });
   }
   const str = (table: Shdr, off: number, what: string, at: number): string => {
@@ -79,13 +80,13 @@ export function readCodeSections(bytes: Uint8Array, file?: string): CodeSection[
     const n = Math.floor(symtab.size / 24);
     for (let k = 1; k < n; k++) {
       const at = symtab.offset + k * 24;
-      const nameOff = dv.getUint32(at, true);
+      const nameOff = dv.getUint32(at, le);
       const type = bytes[at + 4] & 0xf;
-      const shndx = dv.getUint16(at + 6, true);
+      const shndx = dv.getUint16(at + 6, le);
       if (nameOff === 0 || type === STT_SECTION || type === STT_FILE || shndx === 0 || shndx >= shnum) continue;
       const name = str(strtab, nameOff, `symbol ${k}`, at);
       if (name === "") continue;
-      const value = dv.getBigUint64(at + 8, true);
+      const value = dv.getBigUint64(at + 8, le);
       let list = symbols.get(shndx);
       if (!list) symbols.set(shndx, (list = []));
       list.push({ name, offset: value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value), kind: KIND[type] ?? "other" });
@@ -95,7 +96,9 @@ export function readCodeSections(bytes: Uint8Array, file?: string): CodeSection[
   for (let i = 1; i < shnum; i++) {
     const s = sh[i];
     if ((s.flags & SHF_EXECINSTR) === 0n || s.type === SHT_NOBITS) continue;
-    out.push({ name: names[i], bytes: bytes.subarray(s.offset, s.offset + s.size), symbols: symbols.get(i) ?? [] });
+    const sec: CodeSection = { name: names[i], bytes: bytes.subarray(s.offset, s.offset + s.size), symbols: symbols.get(i) ?? [] };
+    if (!le) sec.bigEndian = true;
+    out.push(sec);
   }
   return out;
 }

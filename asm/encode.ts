@@ -1,4 +1,4 @@
-// Instructions → bytes, little-endian struct bpf_insn. Fields out of range are typed errors
+// Instructions → bytes: struct bpf_insn, little-endian by default or big-endian (bpfeb) on request. Fields out of range are typed errors
 // naming the instruction, never silently truncated.
 
 import { TsbpfError } from "../src/errors.ts";
@@ -16,8 +16,11 @@ export function encodedSize(insns: readonly Insn[]): number {
   return n * INSN_SIZE;
 }
 
-/** Encode into `out` at byte offset `at`; returns the number of bytes written. */
-export function encodeInto(insn: Insn, out: DataView, at: number, index = 0): number {
+/**
+ * Encode into `out` at byte offset `at`; returns the number of bytes written. Big-endian swaps the
+ * register nibbles (dst high, src low) and writes off and imm big-endian, as clang -target bpfeb does.
+ */
+export function encodeInto(insn: Insn, out: DataView, at: number, index = 0, bigEndian = false): number {
   const { op, dst, src, off, imm } = insn;
   check(Number.isInteger(op) && op >= 0 && op <= 0xff && opDesc(op) !== undefined, index, `unknown opcode ${op}`, "use an opcode from asm/opcodes.ts");
   check(Number.isInteger(dst) && dst >= 0 && dst <= 15, index, `dst register ${dst} out of range`, "registers are r0..r10");
@@ -35,19 +38,21 @@ export function encodeInto(insn: Insn, out: DataView, at: number, index = 0): nu
     lo = imm | 0;
   }
   out.setUint8(at, op);
-  out.setUint8(at + 1, ((src & 0x0f) << 4) | (dst & 0x0f));
-  out.setInt16(at + 2, off, true);
-  out.setInt32(at + 4, lo, true);
+  const le = !bigEndian;
+  out.setUint8(at + 1, le ? ((src & 0x0f) << 4) | (dst & 0x0f) : ((dst & 0x0f) << 4) | (src & 0x0f));
+  out.setInt16(at + 2, off, le);
+  out.setInt32(at + 4, lo, le);
   if (!isLdImm64(op)) return INSN_SIZE;
-  out.setUint32(at + 8, 0, true);
-  out.setInt32(at + 12, hi, true);
+  out.setUint32(at + 8, 0, le);
+  out.setInt32(at + 12, hi, le);
   return 2 * INSN_SIZE;
 }
 
-export function encode(insns: readonly Insn[]): Uint8Array {
+export function encode(insns: readonly Insn[], opts?: { bigEndian?: boolean }): Uint8Array {
   const bytes = new Uint8Array(encodedSize(insns));
   const dv = new DataView(bytes.buffer);
+  const be = opts?.bigEndian === true;
   let at = 0;
-  for (let i = 0; i < insns.length; i++) at += encodeInto(insns[i], dv, at, i);
+  for (let i = 0; i < insns.length; i++) at += encodeInto(insns[i], dv, at, i, be);
   return bytes;
 }

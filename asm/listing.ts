@@ -2,7 +2,7 @@
 // `tsbpf disasm`. Kept apart from asm/disasm.ts so the plain llvm listing loads no more than it uses.
 
 import { decodeAt, INSN_SIZE } from "./decode.ts";
-import { llvmListing, selectCode, sortedSymbols, type CodeSection } from "./disasm.ts";
+import { llvmListing, selectCode, sortedSymbols, type CodeSection, type Endian } from "./disasm.ts";
 import type { Insn } from "./insn.ts";
 import { printKernel } from "./print-kernel.ts";
 import { printLlvm } from "./print-llvm.ts";
@@ -31,7 +31,7 @@ export function listCode(sec: CodeSection, file?: string): ListedInsn[] {
   const total = Math.ceil(sec.bytes.length / INSN_SIZE);
   let k = 0;
   for (let slot = 0; slot < total; ) {
-    const r = decodeAt(sec.bytes, slot, { section: sec.name, ...(file !== undefined ? { file } : {}) });
+    const r = decodeAt(sec.bytes, slot, { section: sec.name, ...(file !== undefined ? { file } : {}), ...(sec.bigEndian === true ? { bigEndian: true } : {}) });
     if (!r.ok) throw r.error;
     const at = slot * INSN_SIZE;
     while (k + 1 < syms.length && syms[k + 1].offset <= at) k++;
@@ -99,6 +99,8 @@ export interface DisasmOptions {
   section?: string;
   syntax?: Syntax;
   json?: boolean;
+  /** Byte order of raw input; an ELF object gives its own (and must agree if this is set). */
+  endian?: Endian;
 }
 
 /**
@@ -107,8 +109,8 @@ export interface DisasmOptions {
  */
 export function disassemble(bytes: Uint8Array, o: DisasmOptions): string {
   const syntax = o.syntax ?? "llvm";
-  if (syntax === "llvm" && !o.json) return new TextDecoder().decode(llvmListing(bytes, o.file, o.section));
-  const { sections } = selectCode(bytes, o.file, o.section);
+  if (syntax === "llvm" && !o.json) return new TextDecoder().decode(llvmListing(bytes, o.file, o.section, undefined, o.endian));
+  const { sections } = selectCode(bytes, o.file, o.section, o.endian);
   if (o.json) return JSON.stringify(listingJson(sections, syntax, o.file), null, 1) + "\n";
   return kernelListingText(sections, o.file);
 }
