@@ -1,13 +1,17 @@
 // loadCollection beyond parity: libbpf's BTF sanitisation rules on crafted BTF (every kind an
 // older kernel lacks, each feature off in turn; the kernel must accept every result), pinning by
 // the map's `pinning` attribute (pin, reuse, refuse an incompatible pin), errors that name the
-// program, and no file descriptor left behind by failed or repeated loads.
+// program, no file descriptor left behind by failed or repeated loads, and map references rewritten
+// to the fd form libbpf sends.
 
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { parseBtf } from "../../btf/index.ts";
 import { ALL_BTF_FEATURES, needsSanitizing, sanitizeBtf, type BtfFeatures } from "../../src/load/object-btf.ts";
+import { mapRefsToFds } from "../../src/load/object.ts";
+import { TsbpfError } from "../../src/errors.ts";
+import type { Insn } from "../../asm/insn.ts";
 import { compileC } from "../elf/objects.ts";
 import { ROOT, haveKernelBtf, haveRoot, haveTool } from "../support/env.ts";
 
@@ -58,6 +62,26 @@ const kinds = (bytes: Uint8Array) => {
   const b = parseBtf(bytes);
   return Array.from({ length: b.typeCount - 1 }, (_, i) => b.type(i + 1));
 };
+
+describe("map references as libbpf sends them (uapi: MAP_FD/MAP_VALUE carry the fd in imm, the offset in the second slot)", () => {
+  const ld = (src: number, imm64: bigint): Insn => ({ op: 0x18, dst: 1, src, off: 0, imm: Number(imm64 & 0xffffffffn) | 0, imm64 });
+  const maps = [{ fd: 41 }, { fd: 57 }];
+  test("MAP_IDX(1) becomes MAP_FD(fd of map 1); MAP_IDX_VALUE(0, +8) becomes MAP_VALUE(fd of map 0, +8); the rest is untouched", () => {
+    const other = { op: 0xb7, dst: 0, src: 0, off: 0, imm: 7 };
+    const btfId = ld(3, 123n);
+    const out = mapRefsToFds([ld(5, 1n), ld(6, (8n << 32n) | 0n), other, btfId], maps);
+    expect(out[0]).toMatchObject({ src: 1, imm: 57, imm64: 57n });
+    expect(out[1]).toMatchObject({ src: 2, imm: 41, imm64: (8n << 32n) | 41n });
+    expect(out[2]).toBe(other);
+    expect(out[3]).toBe(btfId);
+  });
+  test("an index past the map list is a TsbpfError at that instruction", () => {
+    let err: unknown;
+    try { mapRefsToFds([{ op: 0x95, dst: 0, src: 0, off: 0, imm: 0 }, ld(5, 2n)], maps); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(TsbpfError);
+    expect((err as TsbpfError).where.insn).toBe(1);
+  });
+});
 
 describe("BTF sanitisation (libbpf's rules for kernels lacking a kind)", () => {
   test("nothing to do on a kernel with every kind", () => {
