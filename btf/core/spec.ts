@@ -62,8 +62,11 @@ export function parseLocalSpec(btf: Btf, relo: CoreRelo): CoreSpec {
 
   spec.bitOffset = first.idx * sizeOrFail(btf, id) * 8;
   for (let i = 1; i < spec.raw.length; i++) {
+    // Step through const/volatile/typedef to the struct, union or array itself: the accessor must
+    // name that type (libbpf's skip_mods_and_typedefs with its out-id), not the typedef in front of it.
     t = skipMods(btf, id);
     if (!t) throw fail(`type [${id}] does not resolve`);
+    id = t.id;
     const idx = spec.raw[i];
     if (isComposite(t)) {
       if (idx >= t.members.length) throw fail(`member index ${idx} is past the ${t.members.length} members of [${id}]`);
