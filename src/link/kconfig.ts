@@ -3,15 +3,14 @@
 // /proc/config.gz, or text the caller gives), LINUX_* virtual externs computed here.
 
 import { existsSync, readFileSync } from "node:fs";
-import { release } from "node:os";
-import { gunzipSync } from "node:zlib";
+import { createRequire } from "node:module";
 import type { KconfigExtern, ObjectSpec } from "../elf/index.ts";
 import { TsbpfError } from "../errors.ts";
 
 export interface KconfigOptions {
   /** Kernel config text (lines `CONFIG_X=y`); default: the running kernel's. */
   config?: string;
-  /** uname release, for LINUX_KERNEL_VERSION; default: os.release(). */
+  /** uname release, for LINUX_KERNEL_VERSION; default: the running kernel's. */
   kernelRelease?: string;
   /**
    * Values of LINUX_HAS_BPF_COOKIE / LINUX_HAS_SYSCALL_WRAPPER, which libbpf learns by probing the
@@ -27,12 +26,28 @@ export function kernelVersionCode(rel: string): number {
   return (Number(m[1]) << 16) + (Number(m[2]) << 8) + Math.min(Number(m[3]), 255);
 }
 
+/** uname -r, read from procfs (loading node:os costs start-up time), else from os.release(). */
+export function kernelRelease(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/osrelease", "latin1").trim();
+  } catch {
+    return (createRequire(import.meta.url)("node:os") as typeof import("node:os")).release();
+  }
+}
+
+/** gunzip: Bun's native one where there is Bun (loading node:zlib costs tens of ms of start-up). */
+function gunzip(bytes: Uint8Array): Uint8Array {
+  const bun = (globalThis as { Bun?: { gunzipSync(b: Uint8Array): Uint8Array } }).Bun;
+  if (bun) return bun.gunzipSync(bytes);
+  return (createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib")).gunzipSync(bytes);
+}
+
 /** The running kernel's config text, from /boot/config-$(uname -r) or /proc/config.gz. */
 export function runningKernelConfig(): string {
-  const boot = `/boot/config-${release()}`;
+  const boot = `/boot/config-${kernelRelease()}`;
   try {
     if (existsSync(boot)) return readFileSync(boot, "utf8");
-    return gunzipSync(readFileSync("/proc/config.gz")).toString("utf8");
+    return new TextDecoder().decode(gunzip(readFileSync("/proc/config.gz")));
   } catch (e) {
     throw new TsbpfError("KCONFIG", `failed to open system Kconfig: ${e instanceof Error ? e.message : String(e)}`, { file: "/proc/config.gz" }, "pass the config text explicitly, or enable CONFIG_IKCONFIG_PROC");
   }
@@ -123,7 +138,7 @@ export function resolveKconfig(obj: ObjectSpec, opts: KconfigOptions = {}): Uint
   const bytes = new Uint8Array(map.valueSize);
   const dv = new DataView(bytes.buffer);
   const set = new Set<KconfigExtern>();
-  const rel = opts.kernelRelease ?? release();
+  const rel = opts.kernelRelease ?? kernelRelease();
   const version = kernelVersionCode(rel);
   const virtuals: Record<string, bigint> = {
     LINUX_KERNEL_VERSION: BigInt(version),

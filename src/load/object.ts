@@ -14,8 +14,7 @@ import { parseElf, type ElfFile } from "../elf/file.ts";
 import { loadObject } from "../elf/object.ts";
 import type { MapSpec, ObjectSpec, ProgramSpec } from "../elf/spec.ts";
 import { TsbpfError } from "../errors.ts";
-import { kernelVersionCode, resolveKconfig } from "../link/kconfig.ts";
-import { release } from "node:os";
+import { kernelRelease, kernelVersionCode, resolveKconfig } from "../link/kconfig.ts";
 import { runningKernel } from "../link/kernel.ts";
 import { linkProgram, type KernelSymbols, type LinkedProgram } from "../link/link.ts";
 import { ATTACH_TYPE, MAP_TYPE } from "../sys/constants.ts";
@@ -85,7 +84,7 @@ const PIN_BY_NAME = 1;
 
 let versionCache: number | undefined;
 function runningVersionCode(): number {
-  return (versionCache ??= kernelVersionCode(release()));
+  return (versionCache ??= kernelVersionCode(kernelRelease()));
 }
 
 let kernelCache: KernelSymbols | undefined;
@@ -169,7 +168,8 @@ export function loadCollection(objIn: ObjectSpec, opts: LoadCollectionOptions = 
   try {
     const kernel = opts.kernel ?? sharedKernel();
     resolveKconfig(obj);
-    const ops = planStructOps(obj, kernel.btf);
+    // Kernel BTF is parsed only when something needs it (as libbpf loads vmlinux BTF on demand).
+    const ops = planStructOps(obj, obj.maps.some((m) => m.structOps?.autocreate) ? kernel.btf : undefined);
     obj = { ...obj, programs: ops.programs };
     for (const [n, l] of ops.layouts) coll.structOps.set(n, l);
     loadObjectBtf(coll, obj, opts);
