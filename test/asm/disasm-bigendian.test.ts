@@ -4,7 +4,7 @@
 // a run is decoded in the first file's byte order, so batches never mix byte orders.
 
 import { describe, expect, it } from "vitest";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -29,22 +29,37 @@ function declaredCpus(name: string): string[] {
   return m ? m[1].trim().split(/\s+/) : ["v3"];
 }
 
-/** Build every isa source big-endian at every cpu into dir; returns the objects that compiled. */
-function buildBigEndian(dir: string): string[] {
-  const built: string[] = [];
-  for (const src of sources) {
-    for (const cpu of CPUS) {
-      const obj = `${src.replace(/\.bpf\.c$/, "")}.${cpu}.eb.o`;
-      const r = spawnSync("clang-19", [
+/** Run one command, resolving with its exit status and stderr. */
+function spawnStatus(cmd: string, args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    p.on("close", (status) => resolve({ status, stderr }));
+    p.on("error", (e) => resolve({ status: null, stderr: String(e) }));
+  });
+}
+
+/** Build every isa source big-endian at every cpu into dir, two compiles at a time; returns the objects that compiled. */
+async function buildBigEndian(dir: string): Promise<string[]> {
+  const jobs = sources.flatMap((src) => CPUS.map((cpu) => ({ src, cpu, obj: `${src.replace(/\.bpf\.c$/, "")}.${cpu}.eb.o` })));
+  const ok = new Array<boolean>(jobs.length).fill(false);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const k = next++;
+      const { src, cpu, obj } = jobs[k];
+      const r = await spawnStatus("clang-19", [
         "-g", "-O2", "-target", "bpfeb", `-mcpu=${cpu}`, "-D__TARGET_ARCH_x86", "-w",
         "-I", INCLUDE, "-I/usr/include/x86_64-linux-gnu", "-c", join(SRC, src), "-o", join(dir, obj),
       ]);
       // Sources may use what an older cpu lacks; the versions they declare must build.
-      if (r.status === 0) built.push(obj);
-      else if (declaredCpus(src).includes(cpu)) throw new Error(`clang-19 -target bpfeb -mcpu=${cpu} ${src}: ${r.stderr.toString()}`);
+      if (r.status === 0) ok[k] = true;
+      else if (declaredCpus(src).includes(cpu)) throw new Error(`clang-19 -target bpfeb -mcpu=${cpu} ${src}: ${r.stderr}`);
     }
-  }
-  return built;
+  };
+  await Promise.all([worker(), worker()]);
+  return jobs.filter((_, k) => ok[k]).map((j) => j.obj);
 }
 
 function objdumpAll(dir: string, names: readonly string[]): string {
@@ -68,10 +83,10 @@ function objdumpTexts(listing: string): Map<string, { bytes: string; text: strin
 const tools = haveTool("llvm-objdump-19") && haveTool("clang-19") && haveTool("llvm-mc-19");
 
 describe.skipIf(!tools)("bpfeb objects: tsbpf disasm = llvm-objdump-19 -d", () => {
-  it("isa fixtures built with -target bpfeb at -mcpu=v1..v4, one llvm-objdump run", () => {
+  it("isa fixtures built with -target bpfeb at -mcpu=v1..v4, one llvm-objdump run", async () => {
     const tmp = scratch("tsbpf-c2-eb-");
     try {
-      const objs = buildBigEndian(tmp.dir);
+      const objs = await buildBigEndian(tmp.dir);
       expect(objs.length).toBeGreaterThanOrEqual(sources.length);
       const theirs = objdumpAll(tmp.dir, objs);
       let ours = "";
