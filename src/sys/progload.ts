@@ -5,7 +5,7 @@
 import { TsbpfError } from "../errors.ts";
 import { btfLoadRaw, progLoadRaw, type ProgLoadAttrs } from "./bpf.ts";
 import { LOG, MAX_LOG_SIZE } from "./constants.ts";
-import { ENOSPC, SysError, errnoName } from "./errno.ts";
+import { EAGAIN, ENOSPC, SysError, errnoName } from "./errno.ts";
 
 export interface ProgLoadOptions extends Omit<ProgLoadAttrs, "logBuf" | "logLevel"> {
   /** 0 (default): no log unless the load fails, then level 1. LOG.LEVEL1/LEVEL2 | LOG.STATS. */
@@ -93,18 +93,34 @@ function nextSize(size: number, trueSize: number): number {
   return Math.min(MAX_LOG_SIZE, want);
 }
 
+/** libbpf's attempts at PROG_LOAD while the kernel answers EAGAIN. */
+const EAGAIN_ATTEMPTS = 5;
+
+/**
+ * PROG_LOAD, repeated while it fails with EAGAIN: the verifier gives up with EAGAIN when a signal
+ * arrives during verification (a child exiting, a profiler's timer), as libbpf knows and retries.
+ */
+function progLoadRetrying(a: ProgLoadAttrs): { ret: number; logTrueSize: number } {
+  let r = progLoadRaw(a);
+  for (let n = 1; r.ret === -EAGAIN && n < EAGAIN_ATTEMPTS; n++) {
+    if (a.logBuf) a.logBuf.fill(0);
+    r = progLoadRaw(a);
+  }
+  return r;
+}
+
 /** Load a program; throws VerifierError (rejected with a log) or SysError (no log: EPERM, E2BIG…). */
 export function progLoad(o: ProgLoadOptions): Loaded {
   const { logLevel = 0, logSize = DEFAULT_LOG_SIZE, ...attrs } = o;
   if (logLevel === 0) {
-    const r = progLoadRaw({ ...attrs, logLevel: 0, logBuf: null });
+    const r = progLoadRetrying({ ...attrs, logLevel: 0, logBuf: null });
     if (r.ret >= 0) return { fd: r.ret, log: "" };
   }
   const level = logLevel === 0 ? LOG.LEVEL1 : logLevel;
   let size = Math.max(MIN_LOG_SIZE, logSize);
   for (let attempt = 1; ; attempt++) {
     const buf = new Uint8Array(size);
-    const r = progLoadRaw({ ...attrs, logLevel: level, logBuf: buf });
+    const r = progLoadRetrying({ ...attrs, logLevel: level, logBuf: buf });
     const log = decodeLog(buf);
     if (r.ret >= 0) return { fd: r.ret, log: logLevel === 0 ? "" : log };
     const errno = -r.ret;
