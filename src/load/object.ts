@@ -160,6 +160,17 @@ function wantedPrograms(obj: ObjectSpec, names: readonly string[] | undefined): 
   });
 }
 
+/**
+ * The object as the CO-RE pass should see it: with an explicit program list, exactly those programs
+ * count as autoloaded (libbpf relocates only programs it will load, so a relocation that fails in
+ * an unselected program must not refuse the load). Subprograms are relocated regardless.
+ */
+function selectedForCore(obj: ObjectSpec, names: readonly string[] | undefined): ObjectSpec {
+  if (!names) return obj;
+  wantedPrograms(obj, names);
+  return { ...obj, programs: obj.programs.map((p) => ({ ...p, autoload: names.includes(p.name) })) };
+}
+
 /** Load an ObjectSpec: BTF, maps, programs, slots. Throws VerifierError/SysError/TsbpfError; leaks nothing. */
 export function loadCollection(objIn: ObjectSpec, opts: LoadCollectionOptions = {}): Collection {
   // resolveKconfig writes into the kconfig MapSpec: work on a copy of the map list.
@@ -179,7 +190,7 @@ export function loadCollection(objIn: ObjectSpec, opts: LoadCollectionOptions = 
     const needsCore = coreRelosPresent(obj);
     if (needsCore) {
       if (!kernel.btf) throw new TsbpfError("LOAD_BAD_INPUT", "the object has CO-RE relocations but no kernel BTF is available", {}, "this kernel needs /sys/kernel/btf/vmlinux");
-      obj = core().applyObjectCore(obj, core().objectCoreFixups(obj, kernel.btf));
+      obj = core().applyObjectCore(obj, core().objectCoreFixups(selectedForCore(obj, opts.programs), kernel.btf));
     }
     const ext: BtfExt | undefined = obj.btf && obj.btfExt ? parseBtfExt(obj.btfExt.bytes, obj.btf, { fileOffset: obj.btfExt.fileOffset }) : undefined;
     for (const p of wantedPrograms(obj, opts.programs)) {

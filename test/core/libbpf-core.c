@@ -45,11 +45,16 @@ static int print_all(enum libbpf_print_level level, const char *fmt, va_list ap)
 }
 
 int main(int argc, char **argv) {
-  const char *btf = NULL;
+  const char *btf = NULL, *only = NULL;
   libbpf_set_print(print_all);
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--btf") == 0 && i + 1 < argc) {
       btf = argv[++i];
+      continue;
+    }
+    /* --only NAME: load just that program of the following objects (the others' autoload off). */
+    if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = argv[++i];
       continue;
     }
     printf("@object\t%s\n", argv[i]);
@@ -58,6 +63,10 @@ int main(int argc, char **argv) {
     if (!obj) {
       printf("@open-failed\n");
       continue;
+    }
+    if (only) {
+      struct bpf_program *p;
+      bpf_object__for_each_program(p, obj) bpf_program__set_autoload(p, strcmp(bpf_program__name(p), only) == 0);
     }
     printf("@run\t*\n");
     printf("@load\t%d\n", bpf_object__load(obj));

@@ -58,11 +58,12 @@ const RELO = /^libbpf: prog '([^']*)': relo #(\d+): (.*)$/;
 const PATCH = /^patched insn #(\d+) \((?:ALU\/ALU64|LDX\/ST\/STX|LDIMM64)\) (imm|off|imm64|mem_sz) (\d+) -> (\d+)$/;
 const POISON = /^substituting insn #(\d+) w\/ invalid insn$/;
 
-export function runOracle(exe: string, paths: string[], btf?: string): LibbpfObject[] {
+/** `only`: load just that program of each object (libbpf's autoload turned off for the others). */
+export function runOracle(exe: string, paths: string[], btf?: string, only?: string): LibbpfObject[] {
   const out: LibbpfObject[] = [];
   let cur: LibbpfObject | undefined;
   let runName = "";
-  for (const line of run(exe, [...(btf ? ["--btf", btf] : []), ...paths]).split("\n")) {
+  for (const line of run(exe, [...(btf ? ["--btf", btf] : []), ...(only ? ["--only", only] : []), ...paths]).split("\n")) {
     const f = line.split("\t");
     if (f[0] === "@object") {
       out.push((cur = { path: f[1], opened: true, relos: new Map(), load: 0, insns: new Map() }));
