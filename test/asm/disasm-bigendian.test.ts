@@ -4,7 +4,7 @@
 // a run is decoded in the first file's byte order, so batches never mix byte orders.
 
 import { describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -167,6 +167,46 @@ describe.skipIf(!tools)("bpfeb objects: tsbpf disasm = llvm-objdump-19 -d", () =
         expect(ours.length).toBe(programs[i].length);
         expect(disassemble(s.bytes, { file: `p${i}.bin`, endian: "big" })).toBe(llvmRawText(s.bytes, true));
       });
+    } finally {
+      tmp.dispose();
+    }
+  });
+});
+
+const tsbpf = (...args: string[]) => spawnSync(join(ROOT, "node_modules/.bin/bun"), [join(ROOT, "src/cli/tsbpf.ts"), ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
+
+describe.skipIf(!haveTool("llvm-objdump-19") || !haveTool("llvm-mc-19"))("tsbpf disasm (the CLI) on big-endian input", () => {
+  it("prints llvm-objdump's listing of a bpfeb object; --endian big reads raw bytes; bad --endian is exit 2", () => {
+    const tmp = scratch("tsbpf-c2-ebcli-");
+    try {
+      const prog = fc.sample(fc.array(arbInsn(), { minLength: 4, maxLength: 30 }), { numRuns: 1, seed: 0xeb4 })[0];
+      const code = encode(prog, { bigEndian: true });
+      writeFileSync(join(tmp.dir, "c.s"), sectionsAsm([{ name: "xdp", bytes: code, symbols: [{ name: "prog", offset: 0, kind: "func" }] }]));
+      run("llvm-mc-19", ["-triple", "bpfeb", "-filetype=obj", "-o", join(tmp.dir, "c.o"), join(tmp.dir, "c.s")]);
+      const theirs = objdumpAll(tmp.dir, ["c.o"]);
+      const r = spawnSync("sh", ["-c", 'cd "$1" && exec "$2" "$3" disasm c.o', "sh", tmp.dir, join(ROOT, "node_modules/.bin/bun"), join(ROOT, "src/cli/tsbpf.ts")], { encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe(theirs);
+
+      writeFileSync(join(tmp.dir, "c.bin"), code);
+      const raw = tsbpf("disasm", "--endian", "big", join(tmp.dir, "c.bin"));
+      expect(raw.status).toBe(0);
+      const lines = objdumpTexts(theirs);
+      const want = raw.stdout.split("\n").filter((l) => l !== "").map((l) => {
+        const idx = /^ *(\d+):/.exec(l)?.[1] ?? "?";
+        const t = lines.get(`xdp/${idx}`);
+        return t === undefined ? "" : `${idx.padStart(8, " ")}:\t${t.bytes}\t${t.text}`;
+      });
+      expect(raw.stdout.split("\n").filter((l) => l !== "")).toEqual(want);
+      expect(want.length).toBe(prog.length);
+
+      const json = tsbpf("disasm", "--json", join(tmp.dir, "c.o"));
+      expect(json.status).toBe(0);
+      expect((JSON.parse(json.stdout) as DisasmJsonEntry[]).map((e) => e.text)).toEqual([...lines.values()].map((l) => l.text));
+
+      const bad = tsbpf("disasm", "--endian", "middle", join(tmp.dir, "c.bin"));
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain("--endian must be little or big");
     } finally {
       tmp.dispose();
     }
