@@ -14,6 +14,7 @@ import { codeOfFile, llvmListing, llvmObjdumpText, llvmRawText, type CodeSection
 import { encode } from "../../asm/encode.ts";
 import type { Insn } from "../../asm/insn.ts";
 import { disassemble, type DisasmJsonEntry } from "../../asm/listing.ts";
+import { readCodeSections } from "../../asm/elf-code.ts";
 import { TsbpfError } from "../../src/errors.ts";
 import { haveTool, ROOT, run } from "../support/env.ts";
 import { firstDifference, scratch, sectionsAsm } from "./support/objdump.ts";
@@ -245,6 +246,39 @@ describe("big-endian decode and encode", () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it.skipIf(!haveTool("llvm-mc-19"))("mutated and truncated bpfeb objects list or fail with TsbpfError", () => {
+    const tmp = scratch("tsbpf-c2-ebm-");
+    let base: Uint8Array;
+    try {
+      const prog = fc.sample(fc.array(arbInsn(), { minLength: 8, maxLength: 16 }), { numRuns: 1, seed: 0xeb5 })[0];
+      writeFileSync(join(tmp.dir, "m.s"), sectionsAsm([{ name: "xdp", bytes: encode(prog, { bigEndian: true }), symbols: [{ name: "f", offset: 0, kind: "func" }, { name: "g", offset: 16, kind: "func" }] }]));
+      run("llvm-mc-19", ["-triple", "bpfeb", "-filetype=obj", "-o", join(tmp.dir, "m.o"), join(tmp.dir, "m.s")]);
+      base = new Uint8Array(readFileSync(join(tmp.dir, "m.o")));
+    } finally {
+      tmp.dispose();
+    }
+    expect(readCodeSections(base, "m.o").find((s) => s.name === "xdp")?.bigEndian).toBe(true);
+    const mutation = fc.record({
+      cut: fc.integer({ min: 0, max: base.length }),
+      edits: fc.array(fc.tuple(fc.integer({ min: 0, max: base.length - 1 }), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+    });
+    fc.assert(
+      fc.property(mutation, ({ cut, edits }) => {
+        const b = base.slice(0, Math.max(cut, 64));
+        for (const [at, v] of edits) if (at < b.length) b[at] = v;
+        for (const o of [{}, { json: true }, { syntax: "kernel" as const }]) {
+          try {
+            disassemble(b, { file: "m.o", ...o });
+          } catch (e) {
+            expect(e).toBeInstanceOf(TsbpfError);
+            expect((e as TsbpfError).where.file).toBe("m.o");
+          }
+        }
+      }),
+      { numRuns: 800 },
     );
   });
 
