@@ -5,6 +5,7 @@
 import { isTsbpfError } from "../errors.ts";
 import { COMMANDS, type Command } from "./command.ts";
 import { err, out } from "./output.ts";
+import { VERSION } from "./version.ts";
 
 const USAGE = `tsbpf — a pure-TypeScript BPF toolchain
 
@@ -13,11 +14,15 @@ usage: tsbpf <command> [options]
 commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
 
-Run 'tsbpf <command> --help' for a command's options.
+Run 'tsbpf <command> --help' for a command's options; 'tsbpf --version' for the version.
 Exit codes: 0 ok, 1 the program or check failed, 2 bad usage or input.`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V" || name === "version") {
+    out(`tsbpf ${VERSION}\n`);
+    return 0;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
     out(USAGE + "\n");
     return name ? 0 : 2;
