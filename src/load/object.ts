@@ -7,7 +7,6 @@ import { readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { joinImm64, type Insn } from "../../asm/insn.ts";
 import { PSEUDO, isLdImm64 } from "../../asm/opcodes.ts";
-import { createRequire } from "node:module";
 import { parseBtfExt } from "../../btf/ext.ts";
 import type { Btf, BtfExt } from "../../btf/index.ts";
 import { parseElf, type ElfFile } from "../elf/file.ts";
@@ -110,7 +109,7 @@ export function loadCollectionFile(file: string | Uint8Array, opts: LoadCollecti
 type CoreModule = typeof import("../../btf/core/object.ts");
 let coreModule: CoreModule | undefined;
 function core(): CoreModule {
-  return (coreModule ??= createRequire(import.meta.url)("../../btf/core/object.ts") as CoreModule);
+  return (coreModule ??= require("../../btf/core/object.ts") as CoreModule);
 }
 
 function coreRelosPresent(obj: ObjectSpec): boolean {

@@ -2,7 +2,6 @@
 // Door. The native door (src/sys/ffi.ts, bun:ffi over libc) is loaded lazily on first use, so
 // modules that merely import src/sys still load under Node; tests may install a recorder instead.
 
-import { createRequire } from "node:module";
 import { TsbpfError } from "../errors.ts";
 
 /** A syscall argument: an integer (fds, sizes, flags) or an address from `Door.address`. */
@@ -56,7 +55,7 @@ function loadNativeDoor(): Door {
     throw new TsbpfError("SYS", "talking to the kernel needs the Bun runtime (bun:ffi)", {}, "run under bun: `bun src/cli/tsbpf.ts …` or `bun --bun vitest run`");
   }
   // A synchronous require keeps door() synchronous; only Bun reaches this line.
-  const req = createRequire(import.meta.url);
-  const mod = req("./ffi.ts") as { nativeDoor: () => Door };
+  // A plain require with a literal path: the bundler follows it into the compiled binary.
+  const mod = require("./ffi.ts") as { nativeDoor: () => Door };
   return mod.nativeDoor();
 }
