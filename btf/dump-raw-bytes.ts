@@ -408,22 +408,34 @@ function writeRecord(o: Out, btf: Btf, raw: RawTypes, id: number): void {
   o.ch(10);
 }
 
-/** The bpftool raw listing as byte chunks: from the words when the BTF is parsed and untouched. */
-export function dumpRawChunks(btf: Btf): Uint8Array[] {
+type Writer = (o: Out, btf: Btf, raw: RawTypes) => void;
+
+/** A listing as byte chunks: from the words when the BTF is parsed and untouched, else from the text form. */
+function collect(btf: Btf, text: () => Iterable<string>, write: Writer): Uint8Array[] {
   const raw = btf.rawTypes();
-  if (!raw) return [enc.encode([...dumpRaw(btf)].join(""))];
+  if (!raw) return [enc.encode([...text()].join(""))];
   const o = new Out();
-  writeRaw(o, btf, raw);
+  write(o, btf, raw);
   return o.chunks();
 }
 
-/** The raw listing handed to `sink` chunk by chunk (each chunk is reused after `sink` returns). */
-export function dumpRawTo(btf: Btf, sink: (chunk: Uint8Array) => void): void {
+/** A listing handed to `sink` chunk by chunk (each chunk is reused after `sink` returns). */
+function stream(btf: Btf, sink: (chunk: Uint8Array) => void, text: () => Iterable<string>, write: Writer): void {
   const raw = btf.rawTypes();
-  if (!raw) return sink(enc.encode([...dumpRaw(btf)].join("")));
+  if (!raw) return sink(enc.encode([...text()].join("")));
   const o = new Out(sink);
-  writeRaw(o, btf, raw);
+  write(o, btf, raw);
   o.flush();
+}
+
+/** The bpftool raw listing as byte chunks. */
+export function dumpRawChunks(btf: Btf): Uint8Array[] {
+  return collect(btf, () => dumpRaw(btf), writeRaw);
+}
+
+/** The raw listing handed to `sink` chunk by chunk. */
+export function dumpRawTo(btf: Btf, sink: (chunk: Uint8Array) => void): void {
+  stream(btf, sink, () => dumpRaw(btf), writeRaw);
 }
 
 function writeRaw(o: Out, btf: Btf, raw: RawTypes): void {
@@ -433,20 +445,12 @@ function writeRaw(o: Out, btf: Btf, raw: RawTypes): void {
 
 /** The bpftool JSON listing `{"types":[...]}` as byte chunks. */
 export function dumpJsonChunks(btf: Btf): Uint8Array[] {
-  const raw = btf.rawTypes();
-  if (!raw) return [enc.encode([...dumpJson(btf)].join(""))];
-  const o = new Out();
-  writeJson(o, btf, raw);
-  return o.chunks();
+  return collect(btf, () => dumpJson(btf), writeJson);
 }
 
-/** The JSON listing handed to `sink` chunk by chunk (each chunk is reused after `sink` returns). */
+/** The JSON listing handed to `sink` chunk by chunk. */
 export function dumpJsonTo(btf: Btf, sink: (chunk: Uint8Array) => void): void {
-  const raw = btf.rawTypes();
-  if (!raw) return sink(enc.encode([...dumpJson(btf)].join("")));
-  const o = new Out(sink);
-  writeJson(o, btf, raw);
-  o.flush();
+  stream(btf, sink, () => dumpJson(btf), writeJson);
 }
 
 function writeJson(o: Out, btf: Btf, raw: RawTypes): void {

@@ -36,7 +36,7 @@ export function kernelRelease(): string {
 }
 
 /** gunzip: Bun's native one where there is Bun (loading node:zlib costs tens of ms of start-up). */
-function gunzip(bytes: Uint8Array): Uint8Array {
+export function gunzip(bytes: Uint8Array): Uint8Array {
   const bun = (globalThis as { Bun?: { gunzipSync(b: Uint8Array): Uint8Array } }).Bun;
   if (bun) return bun.gunzipSync(bytes);
   return (createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib")).gunzipSync(bytes);
@@ -140,16 +140,17 @@ export function resolveKconfig(obj: ObjectSpec, opts: KconfigOptions = {}): Uint
   const set = new Set<KconfigExtern>();
   const rel = opts.kernelRelease ?? kernelRelease();
   const version = kernelVersionCode(rel);
-  const virtuals: Record<string, bigint> = {
-    LINUX_KERNEL_VERSION: BigInt(version),
-    LINUX_HAS_BPF_COOKIE: version >= kernelVersionCode("5.15.0") ? 1n : 0n,
-    LINUX_HAS_SYSCALL_WRAPPER: hasSyscallWrapper() ? 1n : 0n,
-    ...opts.virtuals,
+  // Computed only for the externs an object declares (the syscall-wrapper answer reads kallsyms).
+  const builtin: Record<string, () => bigint> = {
+    LINUX_KERNEL_VERSION: () => BigInt(version),
+    LINUX_HAS_BPF_COOKIE: () => (version >= kernelVersionCode("5.15.0") ? 1n : 0n),
+    LINUX_HAS_SYSCALL_WRAPPER: () => (hasSyscallWrapper() ? 1n : 0n),
   };
+  const virtualValue = (name: string): bigint | undefined => opts.virtuals?.[name] ?? builtin[name]?.();
   let needConfig = false;
   for (const e of externs) {
     if (e.name.startsWith("CONFIG_")) { needConfig = true; continue; }
-    const v = virtuals[e.name];
+    const v = virtualValue(e.name);
     if (v === undefined) {
       if (!e.name.startsWith("LINUX_") || !e.weak) throw kcfgError(e, "unrecognized virtual extern");
       continue;

@@ -3,8 +3,7 @@
 // or /proc/config.gz). Reading files only; parsing kept in small pure functions.
 
 import { existsSync, readFileSync } from "node:fs";
-import { release } from "node:os";
-import { createRequire } from "node:module";
+import { gunzip, kernelRelease } from "../link/kconfig.ts";
 
 /** The sysctls bpftool reads, in its order, with their JSON keys. -1: unreadable (bpftool's value too). */
 export interface Sysctls {
@@ -103,15 +102,7 @@ export function parseKernelConfig(text: string, wanted: readonly string[]): Map<
 
 /** The configuration files bpftool looks at, in its order. */
 export function configCandidates(): string[] {
-  return [`/boot/config-${release()}`, "/proc/config.gz"];
-}
-
-/** gunzip: Bun's native one where there is Bun (loading node:zlib there costs ~50 ms of start-up). */
-function gunzip(bytes: Uint8Array): Uint8Array {
-  const bun = (globalThis as { Bun?: { gunzipSync(b: Uint8Array): Uint8Array } }).Bun;
-  if (bun) return bun.gunzipSync(bytes);
-  const zlib = createRequire(import.meta.url)("node:zlib") as typeof import("node:zlib");
-  return zlib.gunzipSync(bytes);
+  return [`/boot/config-${kernelRelease()}`, "/proc/config.gz"];
 }
 
 function readMaybeGzip(path: string): string {

@@ -179,7 +179,7 @@ export function loadCollection(objIn: ObjectSpec, opts: LoadCollectionOptions = 
     const kernel = opts.kernel ?? sharedKernel();
     resolveKconfig(obj);
     // Kernel BTF is parsed only when something needs it (as libbpf loads vmlinux BTF on demand).
-    const ops = planStructOps(obj, obj.maps.some((m) => m.structOps?.autocreate) ? kernel.btf : undefined);
+    const ops = planStructOps(obj, () => kernel.btf);
     obj = { ...obj, programs: ops.programs };
     for (const [n, l] of ops.layouts) coll.structOps.set(n, l);
     loadObjectBtf(coll, obj, opts);

@@ -25,10 +25,12 @@ export interface StructOpsPlan {
 }
 
 /** Lay out every struct_ops map the load creates (none: an empty plan, kernel BTF not needed). */
-export function planStructOps(obj: ObjectSpec, kernel: Btf | undefined): StructOpsPlan {
+export function planStructOps(obj: ObjectSpec, kernelBtf: () => Btf | undefined): StructOpsPlan {
   const created = obj.maps.filter((m) => m.structOps?.autocreate);
   const layouts = new Map<string, StructOpsLayout>();
   if (created.length > 0) {
+    // Kernel BTF is asked for (and parsed) only when the object has struct_ops maps.
+    const kernel = kernelBtf();
     if (!kernel) throw new TsbpfError("LOAD_BAD_INPUT", "the object has struct_ops maps but no kernel BTF is available", {}, "struct_ops needs /sys/kernel/btf/vmlinux");
     if (!obj.btf) throw new TsbpfError("LOAD_BAD_INPUT", "the object has struct_ops maps but no BTF", {}, "compile with -g");
     for (const m of created) layouts.set(m.name, structOpsLayout(m, obj.btf, kernel));
