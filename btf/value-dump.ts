@@ -5,6 +5,7 @@
 
 import type { Btf } from "./btf.ts";
 import type { JsonWriter } from "./json-writer.ts";
+import { resolveSize, skipMods } from "./core/walk.ts";
 import { INT_BOOL, INT_CHAR, INT_SIGNED, type BtfType } from "./types.ts";
 
 /** What a dump writes into and how. */
@@ -41,38 +42,6 @@ function hex128(d: Dumper, v: bigint): void {
   const hi = v >> 64n, lo = BigInt.asUintN(64, v);
   const text = hi === 0n ? `0x${lo.toString(16)}` : `0x${hi.toString(16)}${lo.toString(16).padStart(16, "0")}`;
   d.w.raw(d.plain ? text : `"${text}"`);
-}
-
-/** Skip const/volatile/restrict/type_tag/typedef/var as libbpf's btf__resolve_type does. */
-function resolveId(btf: Btf, id: number): number {
-  for (let i = 0; i < MAX_RESOLVE_DEPTH; i++) {
-    const t = btf.type(id);
-    if (t.kind === "const" || t.kind === "volatile" || t.kind === "restrict" || t.kind === "type_tag" || t.kind === "typedef" || t.kind === "var") id = t.type;
-    else return id;
-  }
-  return -1;
-}
-
-/** libbpf's btf__resolve_size: -1 where the type has no size (void, fwd, func…). */
-function resolveSize(btf: Btf, id: number): number {
-  let mult = 1;
-  for (let i = 0; i < MAX_RESOLVE_DEPTH; i++) {
-    const t = btf.type(id);
-    switch (t.kind) {
-      case "int": case "struct": case "union": case "enum": case "enum64": case "datasec": case "float":
-        return mult * t.size;
-      case "ptr": return mult * 8;
-      case "typedef": case "volatile": case "const": case "restrict": case "var": case "decl_tag": case "type_tag":
-        id = t.type;
-        break;
-      case "array":
-        mult *= t.nelems;
-        id = t.type;
-        break;
-      default: return -1;
-    }
-  }
-  return -1;
 }
 
 function dumpInt(d: Dumper, t: Extract<BtfType, { kind: "int" }>, bitOffset: number, data: Uint8Array, at: number): boolean {
@@ -152,7 +121,7 @@ function dumpArray(d: Dumper, t: Extract<BtfType, { kind: "array" }>, data: Uint
     return true;
   }
   const size = resolveSize(d.btf, t.type);
-  if (size < 0) return false;
+  if (size === undefined) return false;
   d.w.startArray();
   let ok = true;
   for (let i = 0; i < t.nelems && ok; i++) ok = dumpType(d, t.type, 0, data, at + i * size, depth + 1);
@@ -195,8 +164,8 @@ function dumpType(d: Dumper, id: number, bitOffset: number, data: Uint8Array, at
       d.w.raw("(fwd-kind-invalid)");
       return false;
     case "typedef": case "volatile": case "const": case "restrict": {
-      const r = resolveId(d.btf, id);
-      return r >= 0 && dumpType(d, r, bitOffset, data, at, depth + 1);
+      const r = skipMods(d.btf, id);
+      return r !== undefined && dumpType(d, r.id, bitOffset, data, at, depth + 1);
     }
     case "var": {
       d.w.startObject();
